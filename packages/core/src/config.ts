@@ -1,0 +1,90 @@
+import { z } from 'zod';
+
+/**
+ * The only module that reads the environment. Every variable is documented in the
+ * README's configuration table; keep the two in step.
+ */
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const optionalSecret = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+
+const timeZone = z.string().refine((tz) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'not a known IANA time zone');
+
+export const configSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    HOST: z.string().default('0.0.0.0'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+    DATABASE_URL: optionalSecret.pipe(
+      z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL').optional(),
+    ),
+    DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+    DATA_DIR: z.string().default('.data'),
+    EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
+    MIGRATE_ON_START: bool.default(true),
+
+    OPS_API_TOKEN: optionalSecret,
+    HEARTBEAT_TOKEN: optionalSecret,
+    OPS_TIMEZONE: timeZone.default('Asia/Tokyo'),
+    BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'like 1mb or 512kb').default('1mb'),
+    SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+
+    WORKERS_ENABLED: bool.default(true),
+    WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
+    WORKER_POLL_MS: z.coerce.number().int().min(50).default(2_000),
+    SCHEDULER_ENABLED: bool.default(true),
+    SCHEDULE_FILE: z.string().default('schedule.yaml'),
+    HEARTBEAT_WINDOW_MINUTES: z.coerce.number().int().min(1).default(15),
+
+    OPENAI_API_KEY: optionalSecret,
+    OPENAI_BASE_URL: optionalSecret.pipe(z.url().optional()),
+    OPENAI_MODEL: z.string().default('gpt-4o-mini'),
+    SLACK_WEBHOOK_URL: optionalSecret.pipe(z.url().optional()),
+
+    MOLTBOOK_API_KEY: optionalSecret,
+    MOLTBOOK_BASE_URL: z.url().default('https://www.moltbook.com/api/v1'),
+    MOLTBOOK_WATCH_POST_IDS: z
+      .string()
+      .default('')
+      .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
+    MOLTBOOK_REPLY_MAX_PER_RUN: z.coerce.number().int().min(0).max(50).default(1),
+    MOLTBOOK_OUTPUT_DIR: z.string().default('.data/moltbook'),
+  })
+  .superRefine((c, ctx) => {
+    if (c.NODE_ENV !== 'production') return;
+    for (const key of ['OPS_API_TOKEN', 'HEARTBEAT_TOKEN'] as const) {
+      if (!c[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when NODE_ENV=production' });
+      else if (c[key].length < 24) ctx.addIssue({ code: 'custom', path: [key], message: 'must be at least 24 characters' });
+    }
+  });
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * Parses the environment. Throws a ConfigError whose message is one line per bad
+ * variable, naming it, and never echoing its value (it may be a secret).
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = configSchema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map((i) => `invalid configuration: ${i.path.join('.')} ${i.message}`);
+  throw new ConfigError(lines.join('\n'));
+}

@@ -1,0 +1,5 @@
+export * from './errors.ts';
+export * from './clock.ts';
+export * from './logger.ts';
+export * from './config.ts';
+export * from './retry.ts';

@@ -1,0 +1,57 @@
+// Starts (or connects to) the PostgreSQL the suite runs on and prepares one migrated,
+// seeded template database that every test file clones (test/db.ts).
+//   TEST_DATABASE_URL set -> that server (e.g. postgresql://postgres@127.0.0.1:5432/postgres)
+//   unset                 -> an embedded cluster under .data/test-postgres
+import type { TestProject } from 'vitest/node';
+import pg from 'pg';
+import { silentLogger } from '@opsloop/core';
+import { migrate, seed, startEmbeddedPostgres, type EmbeddedPostgres } from '@opsloop/db';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    pgAdminUrl: string;
+    pgTemplate: string;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  let embedded: EmbeddedPostgres | undefined;
+  let adminUrl = process.env.TEST_DATABASE_URL;
+  if (!adminUrl) {
+    embedded = await startEmbeddedPostgres({
+      dataDir: '.data/test-postgres',
+      port: Number(process.env.TEST_PG_PORT ?? 54339),
+      logger: silentLogger(),
+    });
+    adminUrl = embedded.adminUrl;
+  }
+  const template = `opsloop_tpl_${process.pid}_${Date.now()}`;
+  await adminQuery(adminUrl, `CREATE DATABASE ${template}`);
+  const templateUrl = withDatabase(adminUrl, template);
+  await migrate(templateUrl);
+  await seed(templateUrl);
+
+  project.provide('pgAdminUrl', adminUrl);
+  project.provide('pgTemplate', template);
+
+  return async () => {
+    await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
+    await embedded?.stop();
+  };
+}
+
+export function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+export async function adminQuery(adminUrl: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
