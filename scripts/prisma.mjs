@@ -12,7 +12,7 @@ import path from 'node:path';
 const allowed = new Set(['generate', 'validate', 'format', 'version', '--version', '-v']);
 const args = process.argv.slice(2);
 if (!allowed.has(args[0] ?? '')) {
-  console.error(`scripts/prisma.mjs: only ${[...allowed].join(', ')} are supported; migrations live in sql/ (npm run db:migrate)`);
+  process.stderr.write(`scripts/prisma.mjs: only ${[...allowed].join(', ')} are supported; migrations live in sql/ (npm run db:migrate)\n`);
   process.exit(2);
 }
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));

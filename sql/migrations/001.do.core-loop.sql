@@ -74,13 +74,15 @@ CREATE TABLE ops_mission_steps (
   finished_at      timestamptz(3),
   created_at       timestamptz(3) NOT NULL DEFAULT now(),
   updated_at       timestamptz(3) NOT NULL DEFAULT now(),
-  UNIQUE (mission_id, position)
+  CONSTRAINT ops_mission_steps_mission_position_key UNIQUE (mission_id, position)
 );
 -- Claim path: queued steps of the requested kinds, oldest run_after first.
 CREATE INDEX ops_mission_steps_claim_idx ON ops_mission_steps (kind, run_after) WHERE status = 'queued';
 -- Stale recovery path: running steps by lease expiry.
 CREATE INDEX ops_mission_steps_lease_idx ON ops_mission_steps (lease_expires_at) WHERE status = 'running';
 CREATE INDEX ops_mission_steps_status_updated_idx ON ops_mission_steps (status, updated_at);
+-- Cap gates: steps of a kind approved since the start of the day.
+CREATE INDEX ops_mission_steps_kind_created_idx ON ops_mission_steps (kind, created_at);
 
 CREATE TABLE ops_step_runs (
   id          bigserial PRIMARY KEY,
@@ -89,15 +91,17 @@ CREATE TABLE ops_step_runs (
   attempt     integer NOT NULL,
   kind        text NOT NULL,
   worker_id   text NOT NULL,
-  lease_token uuid NOT NULL,
+  -- Unique per claim; `attempt` may repeat when a lease was released (shutdown) and the
+  -- step claimed again, since a release does not count as an attempt.
+  lease_token uuid NOT NULL UNIQUE,
   started_at  timestamptz(3) NOT NULL DEFAULT now(),
   finished_at timestamptz(3),
   duration_ms integer,
   outcome     text NOT NULL CHECK (outcome IN ('running', 'succeeded', 'failed', 'timed_out', 'released', 'lost')),
   error       text,
-  details     jsonb,
-  UNIQUE (step_id, attempt)
+  details     jsonb
 );
+CREATE INDEX ops_step_runs_step_idx ON ops_step_runs (step_id, attempt);
 CREATE INDEX ops_step_runs_started_idx ON ops_step_runs (started_at);
 CREATE INDEX ops_step_runs_worker_idx ON ops_step_runs (worker_id, started_at);
 

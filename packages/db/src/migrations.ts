@@ -47,7 +47,7 @@ async function withMigrator<T>(url: string, fn: (migrator: Postgrator, client: p
 async function runMigration(url: string, target: string | undefined, logger?: Logger): Promise<MigrationResult> {
   return withMigrator(url, async (migrator) => {
     const from = await migrator.getDatabaseVersion();
-    migrator.on('migration-started', (m) => logger?.info({ version: m.version, action: m.action, name: m.name }, 'migration started'));
+    migrator.on('migration-started', (m) => logger?.info({ migration: path.basename(m.filename) }, 'migration started'));
     const applied = await migrator.migrate(target);
     const to = await migrator.getDatabaseVersion();
     return { from, to, applied: applied.map((m) => path.basename(m.filename, ".sql")) };
@@ -90,7 +90,7 @@ export function latestMigrationVersion(): Promise<number> {
 /** What /ready reports: the database's schema version against the files shipped. */
 export async function migrationStatus(query: (sql: string) => Promise<{ rows: { version: number | null }[] }>): Promise<MigrationStatus> {
   const latest = await latestMigrationVersion();
-  let current = 0;
+  let current: number;
   try {
     const { rows } = await query(`SELECT max(version)::int AS version FROM ${SCHEMA_TABLE}`);
     current = rows[0]?.version ?? 0;

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getDMMF } from './prismaDmmf.ts';
 import { MIGRATIONS_DIR, latestMigrationVersion, migrate, migrationStatus, rollback, seed } from '@opsloop/db';

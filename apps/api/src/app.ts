@@ -1,0 +1,63 @@
+import { randomUUID } from 'node:crypto';
+import express, { type Express } from 'express';
+import { pinoHttp } from 'pino-http';
+import type { Config, Logger } from '@opsloop/core';
+import type { Database } from '@opsloop/db';
+import type { OpsDeps, ProposalDeps } from '@opsloop/ops';
+import { errorHandler, notFound, requireJsonBody } from './http/errors.ts';
+import { requireToken, type AuthTokens } from './http/auth.ts';
+import { healthRoutes, type Readiness } from './routes/health.ts';
+import { proposalRoutes } from './routes/proposals.ts';
+import { missionRoutes } from './routes/missions.ts';
+import { policyRoutes } from './routes/policy.ts';
+import { stepRoutes } from './routes/steps.ts';
+
+export interface AppDeps {
+  db: Database;
+  logger: Logger;
+  config: Pick<Config, 'BODY_LIMIT'>;
+  tokens: AuthTokens;
+  /** Lets /ready answer 503 while the process starts up or drains. */
+  readiness: Readiness;
+  ops: OpsDeps & ProposalDeps;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+/** Builds the HTTP app from its dependencies; service.ts wires the real ones. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', true);
+  app.use(
+    pinoHttp({
+      logger: deps.logger,
+      genReqId: (req, res) => {
+        const incoming = req.headers['x-request-id'];
+        const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+        res.setHeader('x-request-id', id);
+        return id;
+      },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+      autoLogging: { ignore: (req) => req.url === '/health' },
+    }),
+  );
+  app.use(healthRoutes(deps));
+
+  // Every /api/ops route needs the API token (reads too: they expose operations data).
+  // Authenticate before parsing the body, so an unauthenticated caller cannot make us
+  // read 1 MB of JSON.
+  const api = express.Router();
+  api.use(requireToken(deps.tokens, 'api'));
+  api.use(requireJsonBody);
+  api.use(express.json({ limit: deps.config.BODY_LIMIT, type: 'application/json' }));
+  api.use(proposalRoutes(deps.ops));
+  api.use(missionRoutes(deps.ops));
+  api.use(policyRoutes(deps.ops));
+  api.use(stepRoutes(deps.ops));
+  app.use('/api/ops', api);
+
+  app.use(notFound);
+  app.use(errorHandler);
+  return app;
+}

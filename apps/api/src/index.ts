@@ -1,0 +1,2 @@
+export { createApp, type AppDeps } from './app.ts';
+export { startService, type RunningService } from './service.ts';

@@ -1,0 +1,101 @@
+import type { Server } from 'node:http';
+import { systemClock, type Config, type Logger } from '@opsloop/core';
+import { createDatabase, migrate, seed, startEmbeddedPostgres, type Database, type EmbeddedPostgres } from '@opsloop/db';
+import { createPolicyReader, createStepCatalog, createWorker, DEFAULT_STEP_KINDS, listenForSteps, opsHandlers, type Worker } from '@opsloop/ops';
+import { createApp } from './app.ts';
+import { resolveTokens } from './tokens.ts';
+
+export interface RunningService {
+  server: Server;
+  db: Database;
+  url: string;
+  /** Stops taking work, drains in-flight requests, then closes the database. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts everything one opsloop process runs: database (embedded when DATABASE_URL is
+ * unset), migrations, seeds, HTTP API. Later capabilities (workers, scheduler) hang
+ * off the same start/stop sequence.
+ */
+export async function startService(config: Config, logger: Logger): Promise<RunningService> {
+  let phase: 'starting' | 'ready' | 'shutting down' = 'starting';
+  let embedded: EmbeddedPostgres | undefined;
+  if (!config.DATABASE_URL) {
+    embedded = await startEmbeddedPostgres({ dataDir: `${config.DATA_DIR}/postgres`, port: config.EMBEDDED_PG_PORT, logger });
+    logger.info(`embedded PostgreSQL ready: psql ${embedded.url}`);
+  }
+  const url = config.DATABASE_URL ?? embedded!.url;
+  try {
+    if (config.MIGRATE_ON_START) {
+      const result = await migrate(url, { logger });
+      if (result.applied.length) logger.info(result, 'migrations applied');
+      await seed(url, logger);
+    }
+  } catch (error) {
+    await embedded?.stop();
+    throw error;
+  }
+
+  const db = createDatabase({ url, poolSize: config.DATABASE_POOL_SIZE });
+  const tokens = await resolveTokens(config, logger);
+  const clock = systemClock;
+  const ops = {
+    prisma: db.prisma,
+    clock,
+    logger,
+    catalog: createStepCatalog(DEFAULT_STEP_KINDS),
+    policy: createPolicyReader({ prisma: db.prisma, logger }),
+    timeZone: config.OPS_TIMEZONE,
+  };
+  const app = createApp({
+    db,
+    logger,
+    config,
+    tokens,
+    ops,
+    readiness: { notReadyReason: () => (phase === 'ready' ? undefined : phase) },
+  });
+
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.PORT, config.HOST, (error?: Error) => (error ? reject(error) : resolve(s)));
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.PORT;
+  let worker: Worker | undefined;
+  let listener: { close(): Promise<void> } | undefined;
+  if (config.WORKERS_ENABLED) {
+    worker = createWorker({ deps: ops, handlers: opsHandlers(() => clock.now()), concurrency: config.WORKER_CONCURRENCY, pollMs: config.WORKER_POLL_MS });
+    listener = listenForSteps(url, logger, () => worker!.wake());
+    worker.start();
+  }
+  phase = 'ready';
+  logger.info({ port }, 'opsloop API listening');
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      phase = 'shutting down';
+      logger.info('shutting down: draining requests');
+      await Promise.all([closeServer(server, config.SHUTDOWN_GRACE_MS), worker?.stop(config.SHUTDOWN_GRACE_MS)]);
+      await listener?.close();
+      await db.close();
+      await embedded?.stop();
+      logger.info('shutdown complete');
+    })());
+
+  return { server, db, url: `http://127.0.0.1:${port}`, stop };
+}
+
+/** Stops accepting connections, lets in-flight requests finish, then cuts what is left. */
+function closeServer(server: Server, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+    timer.unref();
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}

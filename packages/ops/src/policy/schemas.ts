@@ -1,0 +1,107 @@
+import { z } from 'zod';
+
+const toggle = z.object({ enabled: z.boolean() }).strict();
+const kindPattern = z.string().regex(/^[a-z0-9_]+(\.[a-z0-9_]+|\.\*)?$|^\*$/, 'a step kind, "prefix.*" or "*"');
+
+/**
+ * Every policy key and the shape of its value. A key missing here cannot be written
+ * through the API, and a stored value that fails its schema is reported (event + log)
+ * while the last valid value keeps working (see readPolicy.ts).
+ */
+export const POLICY_SCHEMAS = {
+  system_enabled: toggle,
+  ops_internal: toggle,
+  x_autopost: toggle,
+  tiktok_autopost: toggle,
+  trend_hunter: toggle,
+  suffering_detector: toggle,
+  app_nudge: toggle,
+  moltbook_engagement: z
+    .object({
+      enabled: z.boolean(),
+      max_replies_per_run: z.number().int().min(0).max(50).default(1),
+      second_post: z
+        .object({ submolt_name: z.string().min(1), title: z.string().min(1).max(300), content: z.string().min(1).max(40_000) })
+        .optional(),
+      persona_prompt: z.string().max(4000).optional(),
+    })
+    .strict(),
+  auto_approve: z
+    .object({
+      enabled: z.boolean(),
+      step_kinds: z.array(kindPattern).default([]),
+      never_step_kinds: z.array(kindPattern).default([]),
+    })
+    .strict(),
+  daily_quotas: z.record(z.string().min(1), z.number().int().min(0)),
+  step_defaults: z
+    .object({
+      max_attempts: z.number().int().min(1).max(50).default(3),
+      backoff_base_seconds: z.number().min(0).max(3600).default(10),
+      backoff_max_seconds: z.number().min(0).max(86_400).default(900),
+      lease_seconds: z.number().int().min(5).max(3600).default(60),
+      stale_after_minutes: z.number().int().min(1).max(1440).default(30),
+    })
+    .strict(),
+  proposals: z.object({ pending_expiry_days: z.number().min(0.001).max(365).default(7) }).strict(),
+  ops_monitor: z
+    .object({
+      failure_threshold: z.number().int().min(1).default(5),
+      window_minutes: z.number().int().min(1).default(60),
+      cooldown_minutes: z.number().int().min(0).default(60),
+      heartbeat_missing_minutes: z.number().int().min(1).default(15),
+    })
+    .strict(),
+  reaction_matrix: z
+    .object({
+      patterns: z.array(
+        z
+          .object({
+            name: z.string().min(1).max(100),
+            event_kind: z.string().min(1),
+            source: z.string().optional(),
+            tags: z.array(z.string()).optional(),
+            target_skill: z.string().min(1),
+            probability: z.number().min(0).max(1),
+            cooldown_minutes: z.number().min(0).default(0),
+            template: z.object({ title: z.string().min(1), steps: z.array(z.object({ kind: z.string(), params: z.record(z.string(), z.unknown()).default({}) })).min(1) }),
+          })
+          .strict(),
+      ),
+    })
+    .strict(),
+  llm_budget: z.object({ daily_tokens: z.number().int().min(0) }).strict(),
+} satisfies Record<string, z.ZodType>;
+
+export type PolicyKey = keyof typeof POLICY_SCHEMAS;
+export type PolicyValue<K extends PolicyKey> = z.infer<(typeof POLICY_SCHEMAS)[K]>;
+
+/** Used when a key's row is missing and no valid value was ever read: the safe choice. */
+export const POLICY_FALLBACKS: { [K in PolicyKey]: PolicyValue<K> } = {
+  system_enabled: { enabled: true },
+  ops_internal: { enabled: true },
+  x_autopost: { enabled: false },
+  tiktok_autopost: { enabled: false },
+  trend_hunter: { enabled: false },
+  suffering_detector: { enabled: false },
+  app_nudge: { enabled: false },
+  moltbook_engagement: { enabled: false, max_replies_per_run: 1 },
+  auto_approve: { enabled: false, step_kinds: [], never_step_kinds: [] },
+  daily_quotas: {},
+  step_defaults: { max_attempts: 3, backoff_base_seconds: 10, backoff_max_seconds: 900, lease_seconds: 60, stale_after_minutes: 30 },
+  proposals: { pending_expiry_days: 7 },
+  ops_monitor: { failure_threshold: 5, window_minutes: 60, cooldown_minutes: 60, heartbeat_missing_minutes: 15 },
+  reaction_matrix: { patterns: [] },
+  llm_budget: { daily_tokens: 0 },
+};
+
+export function isPolicyKey(key: string): key is PolicyKey {
+  return Object.hasOwn(POLICY_SCHEMAS, key);
+}
+
+/** `x.post` matches `x.post`, `x.*` and `*`. */
+export function kindMatches(kind: string, pattern: string): boolean {
+  if (pattern === '*') return true;
+  if (pattern.endsWith('.*')) return kind.startsWith(pattern.slice(0, -1));
+  return kind === pattern;
+}

@@ -1,0 +1,81 @@
+import { Prisma, type DbClient } from '@opsloop/db';
+import type { PolicyReader } from '../policy/readPolicy.ts';
+import { kindMatches } from '../policy/schemas.ts';
+import type { ValidatedStep } from './validateProposal.ts';
+import { SKILLS, type Skill } from './validateProposal.ts';
+
+export type GateDecision =
+  | { status: 'approved'; reason: string }
+  | { status: 'pending'; reason: string }
+  | { status: 'rejected'; reason: string; quota?: { kind: string; limit: number; used: number; requested: number } };
+
+export interface GateInput {
+  skill: Skill;
+  steps: Pick<ValidatedStep, 'kind' | 'skill'>[];
+}
+
+/**
+ * Skill gates, then the kill switch, then auto-approval. Reads policy fresh inside the
+ * caller's transaction. Does not apply cap gates: those count and lock, see capGate.
+ */
+export async function evaluatePolicyGates(
+  tx: DbClient,
+  policy: PolicyReader,
+  proposal: GateInput,
+  mode: 'auto' | 'manual',
+): Promise<GateDecision> {
+  const skills = [...new Set([proposal.skill, ...proposal.steps.map((s) => s.skill)])].filter((s): s is Skill =>
+    (SKILLS as readonly string[]).includes(s),
+  );
+  const p = await policy.read(tx, ['system_enabled', 'auto_approve', ...skills]);
+  for (const skill of skills) {
+    if (!p[skill].enabled) return { status: 'rejected', reason: `skill ${skill} is disabled by policy (${skill}.enabled = false)` };
+  }
+  if (!p.system_enabled.enabled) return { status: 'pending', reason: 'system disabled by the kill switch (system_enabled.enabled = false)' };
+  if (mode === 'manual') return { status: 'approved', reason: 'approved by a person' };
+
+  const auto = p.auto_approve;
+  if (!auto.enabled) return { status: 'pending', reason: 'auto-approval is off: waiting for a person' };
+  const always = proposal.steps.find((s) => auto.never_step_kinds.some((pattern) => kindMatches(s.kind, pattern)));
+  if (always) return { status: 'pending', reason: `step kind ${always.kind} always needs a person's approval` };
+  const notAllowed = proposal.steps.find((s) => !auto.step_kinds.some((pattern) => kindMatches(s.kind, pattern)));
+  if (notAllowed) return { status: 'pending', reason: `step kind ${notAllowed.kind} is not auto-approved: waiting for a person` };
+  return { status: 'approved', reason: 'auto-approved by policy' };
+}
+
+/**
+ * Daily quotas per step kind, counted over steps already approved since midnight in
+ * `timeZone`. Takes a transaction-scoped advisory lock per quota'd kind (in sorted
+ * order, so two proposals never deadlock) before counting: concurrent proposals for
+ * the same kind are decided one after the other, so a quota of 10 approves exactly 10.
+ */
+export async function evaluateCapGate(
+  tx: Prisma.TransactionClient,
+  policy: PolicyReader,
+  steps: Pick<ValidatedStep, 'kind'>[],
+  now: Date,
+  timeZone: string,
+): Promise<GateDecision | undefined> {
+  const { daily_quotas: quotas } = await policy.read(tx, ['daily_quotas']);
+  const requested = new Map<string, number>();
+  for (const s of steps) if (quotas[s.kind] !== undefined) requested.set(s.kind, (requested.get(s.kind) ?? 0) + 1);
+  for (const kind of [...requested.keys()].sort()) {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`opsloop:quota:${kind}`}, 0))`;
+  }
+  for (const [kind, count] of [...requested.entries()].sort()) {
+    const limit = quotas[kind]!;
+    const [row] = await tx.$queryRaw<{ used: number }[]>`
+      SELECT count(*)::int AS used FROM ops_mission_steps
+      WHERE kind = ${kind}
+        AND created_at >= (date_trunc('day', ${now}::timestamptz AT TIME ZONE ${timeZone}) AT TIME ZONE ${timeZone})`;
+    const used = row?.used ?? 0;
+    if (used + count > limit) {
+      return {
+        status: 'rejected',
+        reason: `daily quota for ${kind} exceeded (${used} of ${limit} used today, ${count} requested)`,
+        quota: { kind, limit, used, requested: count },
+      };
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,180 @@
+import { backoffDelayMs, ConflictError, NotFoundError } from '@opsloop/core';
+import { inTransaction, withTransientRetry, type Prisma } from '@opsloop/db';
+import type { OpsDeps } from '../types.ts';
+import { writeEvents } from '../events.ts';
+import { finaliseMission } from './finaliseMission.ts';
+
+type Deps = Pick<OpsDeps, 'prisma' | 'clock' | 'policy'> & { random?: () => number };
+
+const leaseLost = () => new ConflictError('lease is not current: the step was reclaimed, released or already finished');
+
+/** 404 when the step does not exist, otherwise 409: the caller's lease is stale. */
+async function leaseError(tx: Prisma.TransactionClient, stepId: string): Promise<Error> {
+  const exists = await tx.opsMissionStep.findUnique({ where: { id: stepId }, select: { id: true } });
+  return exists ? leaseLost() : new NotFoundError('step');
+}
+
+export interface CompleteResult {
+  stepId: string;
+  missionId: string;
+  nextStepId: string | null;
+  mission: 'succeeded' | 'failed' | undefined;
+}
+
+/**
+ * Marks a leased step succeeded, closes its run, queues the next step (or finalises the
+ * mission). Requires the current lease token: a worker whose lease was reclaimed gets
+ * a 409 and changes nothing.
+ */
+export function completeStep(
+  deps: Deps,
+  input: { stepId: string; leaseToken: string; result?: unknown },
+  tx?: Prisma.TransactionClient,
+): Promise<CompleteResult> {
+  const run = async (t: Prisma.TransactionClient): Promise<CompleteResult> => {
+    const now = deps.clock.now();
+    const result = JSON.stringify(input.result ?? null);
+    const [done] = await t.$queryRaw<{ id: string; mission_id: string; next_id: string | null; next_kind: string | null }[]>`
+      WITH done AS (
+        UPDATE ops_mission_steps
+        SET status = 'succeeded', result = ${result}::jsonb, error = NULL, finished_at = ${now},
+            lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = ${now}
+        WHERE id = ${input.stepId}::uuid AND status = 'running' AND lease_token = ${input.leaseToken}::uuid
+        RETURNING id, mission_id, position, kind, skill, trace_id, attempts
+      ), run AS (
+        UPDATE ops_step_runs r
+        SET finished_at = ${now}, outcome = 'succeeded', details = ${result}::jsonb,
+            duration_ms = greatest(0, (extract(epoch FROM (${now}::timestamptz - r.started_at)) * 1000)::int)
+        FROM done WHERE r.step_id = done.id AND r.lease_token = ${input.leaseToken}::uuid
+      ), next AS (
+        UPDATE ops_mission_steps n SET status = 'queued', run_after = ${now}, updated_at = ${now}
+        FROM done WHERE n.mission_id = done.mission_id AND n.position = done.position + 1 AND n.status = 'waiting'
+        RETURNING n.id, n.kind
+      ), events AS (
+        INSERT INTO ops_events (kind, source, skill, mission_id, step_id, trace_id, payload, created_at)
+        SELECT 'step:succeeded', 'workers', skill, mission_id, id, trace_id, jsonb_build_object('kind', kind, 'attempt', attempts), ${now}
+        FROM done
+      )
+      SELECT done.id, done.mission_id, next.id AS next_id, next.kind AS next_kind FROM done LEFT JOIN next ON true`;
+    if (!done) throw await leaseError(t, input.stepId);
+    let mission: CompleteResult['mission'];
+    if (done.next_id) await t.$executeRaw`SELECT pg_notify('opsloop_steps', ${done.next_kind})`;
+    else mission = await finaliseMission(t, done.mission_id, now);
+    return { stepId: done.id, missionId: done.mission_id, nextStepId: done.next_id, mission };
+  };
+  return tx ? run(tx) : withTransientRetry(() => inTransaction(deps.prisma, run));
+}
+
+export interface FailInput {
+  stepId: string;
+  leaseToken: string;
+  error: string;
+  /** false: do not retry even if attempts remain (e.g. invalid params). (Default: true) */
+  retryable?: boolean;
+  outcome?: 'failed' | 'timed_out' | 'lost';
+  details?: unknown;
+}
+
+export interface FailResult {
+  stepId: string;
+  missionId: string;
+  status: 'queued' | 'failed';
+  retryAt: Date | null;
+  mission: 'succeeded' | 'failed' | undefined;
+}
+
+/**
+ * Ends a leased attempt as failed: retried with exponential backoff and jitter while
+ * attempts remain (and the error is retryable), otherwise the step fails and the
+ * mission is finalised. Stale recovery goes through here too.
+ */
+export function failStep(deps: Deps, input: FailInput, tx?: Prisma.TransactionClient): Promise<FailResult> {
+  const run = async (t: Prisma.TransactionClient): Promise<FailResult> => {
+    const now = deps.clock.now();
+    const [step] = await t.$queryRaw<
+      { id: string; mission_id: string; kind: string; skill: string; trace_id: string; attempts: number; max_attempts: number }[]
+    >`SELECT id, mission_id, kind, skill, trace_id, attempts, max_attempts FROM ops_mission_steps
+      WHERE id = ${input.stepId}::uuid AND status = 'running' AND lease_token = ${input.leaseToken}::uuid FOR UPDATE`;
+    if (!step) throw await leaseError(t, input.stepId);
+
+    const { step_defaults: d } = await deps.policy.read(t, ['step_defaults']);
+    const retry = input.retryable !== false && step.attempts < step.max_attempts;
+    const error = input.error.slice(0, 4000);
+    const retryAt = retry
+      ? new Date(now.getTime() + backoffDelayMs(step.attempts - 1, d.backoff_base_seconds * 1000, d.backoff_max_seconds * 1000, deps.random))
+      : null;
+    const details = JSON.stringify(input.details ?? null);
+
+    await t.$executeRaw`
+      UPDATE ops_mission_steps
+      SET status = ${retry ? 'queued' : 'failed'}, run_after = coalesce(${retryAt}::timestamptz, run_after),
+          finished_at = ${retry ? null : now}::timestamptz, error = ${error},
+          lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = ${now}
+      WHERE id = ${step.id}::uuid`;
+    await t.$executeRaw`
+      UPDATE ops_step_runs
+      SET finished_at = ${now}, outcome = ${input.outcome ?? 'failed'}, error = ${error}, details = ${details}::jsonb,
+          duration_ms = greatest(0, (extract(epoch FROM (${now}::timestamptz - started_at)) * 1000)::int)
+      WHERE step_id = ${step.id}::uuid AND lease_token = ${input.leaseToken}::uuid`;
+    await writeEvents(t, [
+      {
+        kind: retry ? 'step:retry_scheduled' : 'step:failed',
+        source: 'workers',
+        skill: step.skill,
+        missionId: step.mission_id,
+        stepId: step.id,
+        traceId: step.trace_id,
+        tags: retry ? [] : ['failure'],
+        payload: { kind: step.kind, attempt: step.attempts, maxAttempts: step.max_attempts, error, outcome: input.outcome ?? 'failed', retryAt },
+        createdAt: now,
+      },
+    ]);
+    const mission = retry ? undefined : await finaliseMission(t, step.mission_id, now);
+    return { stepId: step.id, missionId: step.mission_id, status: retry ? 'queued' : 'failed', retryAt, mission };
+  };
+  return tx ? run(tx) : withTransientRetry(() => inTransaction(deps.prisma, run));
+}
+
+/** Moves a live lease's expiry forward; 409 when the lease is no longer the caller's. */
+export async function extendLease(
+  deps: Pick<OpsDeps, 'prisma' | 'clock'>,
+  input: { stepId: string; leaseToken: string; leaseSeconds: number },
+): Promise<{ leaseExpiresAt: Date }> {
+  const expires = new Date(deps.clock.now().getTime() + input.leaseSeconds * 1000);
+  const rows = await deps.prisma.$queryRaw<{ lease_expires_at: Date }[]>`
+    UPDATE ops_mission_steps SET lease_expires_at = ${expires}, updated_at = ${deps.clock.now()}
+    WHERE id = ${input.stepId}::uuid AND status = 'running' AND lease_token = ${input.leaseToken}::uuid
+    RETURNING lease_expires_at`;
+  if (!rows[0]) throw await leaseError(deps.prisma as unknown as Prisma.TransactionClient, input.stepId);
+  return { leaseExpiresAt: rows[0].lease_expires_at };
+}
+
+/**
+ * Gives leased steps back untouched (a worker shutting down): queued again at once, the
+ * attempt not counted, the run recorded as released.
+ */
+export async function releaseSteps(deps: Pick<OpsDeps, 'prisma' | 'clock'>, leases: { stepId: string; leaseToken: string }[]): Promise<number> {
+  if (leases.length === 0) return 0;
+  const now = deps.clock.now();
+  const ids = leases.map((l) => l.stepId);
+  const tokens = leases.map((l) => l.leaseToken);
+  const rows = await deps.prisma.$queryRaw<{ id: string }[]>`
+    WITH input AS (SELECT * FROM unnest(${ids}::uuid[], ${tokens}::uuid[]) AS i(id, token)),
+    released AS (
+      UPDATE ops_mission_steps s
+      SET status = 'queued', attempts = greatest(0, s.attempts - 1), run_after = ${now},
+          lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = ${now}
+      FROM input WHERE s.id = input.id AND s.status = 'running' AND s.lease_token = input.token
+      RETURNING s.id, s.mission_id, s.kind, s.skill, s.trace_id, input.token
+    ), runs AS (
+      UPDATE ops_step_runs r SET finished_at = ${now}, outcome = 'released',
+        duration_ms = greatest(0, (extract(epoch FROM (${now}::timestamptz - r.started_at)) * 1000)::int)
+      FROM released WHERE r.step_id = released.id AND r.lease_token = released.token
+    ), events AS (
+      INSERT INTO ops_events (kind, source, skill, mission_id, step_id, trace_id, payload, created_at)
+      SELECT 'step:released', 'workers', skill, mission_id, id, trace_id, jsonb_build_object('kind', kind), ${now} FROM released
+    )
+    SELECT id FROM released`;
+  if (rows.length) await deps.prisma.$executeRaw`SELECT pg_notify('opsloop_steps', 'released')`;
+  return rows.length;
+}

@@ -1,0 +1,36 @@
+/**
+ * opsloop's closed loop, in one glossary:
+ *
+ * - proposal      A request for work (title, skill, 1–20 steps) from an agent, a trigger,
+ *                 a reaction, the scheduler or a person. Enters only through createProposal.
+ * - policy gate   A check against `ops_policy` rows read on every proposal, so an operator's
+ *                 UPDATE takes effect at once: the kill switch (`system_enabled`), skill
+ *                 toggles (`<skill>.enabled`) and auto-approval (`auto_approve`).
+ * - cap gate      A per-step-kind daily quota (`daily_quotas`) counted over steps already
+ *                 approved today; a proposal that would exceed it is rejected, never queued.
+ * - mission       The approved proposal's unit of execution: its steps run in order.
+ * - step          One unit of work of a given kind (`moltbook.reply_monitor`, `x.post`, …),
+ *                 executed by a worker; retried with backoff up to `max_attempts`.
+ * - lease         A step's claim by one worker: owner, token and expiry. Only the current
+ *                 token can heartbeat, complete or fail the step.
+ * - step run      One execution attempt of a step (ops_step_runs), the execution log.
+ * - event         An append-only record of a transition (ops_events); its id is the cursor
+ *                 that triggers and reactions read from; trace_id ties one proposal's story.
+ */
+import type { Clock, Logger } from '@opsloop/core';
+import type { PrismaClient } from '@opsloop/db';
+import type { StepCatalog } from './catalog.ts';
+import type { PolicyReader } from './policy/readPolicy.ts';
+
+/** What the domain functions need; passed in so tests can use a fake clock. */
+export interface OpsDeps {
+  prisma: PrismaClient;
+  clock: Clock;
+  logger: Logger;
+  catalog: StepCatalog;
+  policy: PolicyReader;
+  /** Source of randomness for backoff jitter. (Default: Math.random) */
+  random?: () => number;
+}
+
+export type ProposalSource = 'api' | 'trigger' | 'reaction' | 'schedule' | 'manual';

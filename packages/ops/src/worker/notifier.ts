@@ -1,0 +1,44 @@
+import pg from 'pg';
+import { backoffDelayMs, type Logger } from '@opsloop/core';
+
+/**
+ * A dedicated connection LISTENing on `opsloop_steps`, so idle workers start a step
+ * within milliseconds of its enqueue. Reconnects with backoff; the worker's polling
+ * covers the gap.
+ */
+export function listenForSteps(url: string, logger: Logger, onNotify: () => void): { close(): Promise<void> } {
+  let client: pg.Client | undefined;
+  let closed = false;
+  let attempt = 0;
+
+  async function connect(): Promise<void> {
+    if (closed) return;
+    const c = new pg.Client({ connectionString: url });
+    c.on('notification', onNotify);
+    c.on('error', (error) => {
+      logger.warn({ err: error }, 'LISTEN connection lost; reconnecting');
+      void c.end().catch(() => {});
+      if (client === c) client = undefined;
+      setTimeout(() => void connect(), backoffDelayMs(attempt++, 100, 10_000)).unref();
+    });
+    try {
+      await c.connect();
+      await c.query('LISTEN opsloop_steps');
+      if (closed) return void (await c.end());
+      client = c;
+      attempt = 0;
+      onNotify(); // anything enqueued while disconnected
+    } catch (error) {
+      logger.warn({ err: error }, 'LISTEN connect failed; retrying');
+      await c.end().catch(() => {});
+      setTimeout(() => void connect(), backoffDelayMs(attempt++, 100, 10_000)).unref();
+    }
+  }
+  void connect();
+  return {
+    async close() {
+      closed = true;
+      await client?.end().catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,101 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { Writable } from 'node:stream';
+import supertest from 'supertest';
+import { createLogger, FakeClock, type Clock } from '@opsloop/core';
+import { createPolicyReader, createStepCatalog, DEFAULT_STEP_KINDS, type StepKindDefinition } from '@opsloop/ops';
+import { createApp } from '@opsloop/api';
+import type { TestDatabase } from './db.ts';
+
+export const API_TOKEN = 'test-api-token-0123456789abcdef';
+export const HEARTBEAT_TOKEN = 'test-heartbeat-token-0123456789ab';
+
+export interface TestApp {
+  url: string;
+  /** supertest against the real listening server, with the API token set. */
+  api: ReturnType<typeof authed>;
+  raw: supertest.Agent;
+  ops: ReturnType<typeof createOps>;
+  clock: Clock;
+  /** Every log line written so far, as text. */
+  logs(): string;
+  close(): Promise<void>;
+}
+
+export function createOps(db: TestDatabase, clock: Clock, extraKinds: StepKindDefinition[] = [], random?: () => number) {
+  const logger = createLogger({ level: 'silent' });
+  return {
+    prisma: db.prisma,
+    clock,
+    logger,
+    catalog: createStepCatalog([...DEFAULT_STEP_KINDS, ...extraKinds]),
+    policy: createPolicyReader({ prisma: db.prisma, logger }),
+    timeZone: 'Asia/Tokyo',
+    random,
+  };
+}
+
+function authed(agent: supertest.Agent) {
+  const auth = { Authorization: `Bearer ${API_TOKEN}` };
+  return {
+    get: (path: string) => agent.get(path).set(auth),
+    post: (path: string, body?: object) => agent.post(path).set(auth).send(body),
+    put: (path: string, body?: object) => agent.put(path).set(auth).send(body),
+  };
+}
+
+/** The real app on a real port, wired to a test database and (optionally) a fake clock. */
+export async function startTestApp(db: TestDatabase, options: { clock?: Clock; random?: () => number } = {}): Promise<TestApp> {
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(chunk.toString());
+      done();
+    },
+  });
+  const logger = createLogger({ level: 'info', destination });
+  const clock = options.clock ?? new FakeClock(new Date());
+  const ops = { ...createOps(db, clock, [], options.random), logger };
+  const app = createApp({
+    db,
+    logger,
+    config: { BODY_LIMIT: '1mb' },
+    tokens: { apiToken: API_TOKEN, heartbeatToken: HEARTBEAT_TOKEN },
+    readiness: { notReadyReason: () => undefined },
+    ops,
+  });
+  const server = await new Promise<Server>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const raw = supertest.agent(url);
+  return {
+    url,
+    raw,
+    api: authed(raw),
+    ops,
+    clock,
+    logs: () => lines.join(''),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Row counts of every table, to prove a rejected request changed nothing. */
+export async function rowCounts(db: TestDatabase): Promise<Record<string, number>> {
+  const { rows } = await db.pool.query<{ table_name: string }>(
+    `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`,
+  );
+  const out: Record<string, number> = {};
+  for (const { table_name } of rows) {
+    const r = await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${table_name}"`);
+    out[table_name] = r.rows[0]!.n;
+  }
+  return out;
+}
+
+export const noopProposal = (overrides: Record<string, unknown> = {}) => ({
+  title: 'No-op work',
+  skill: 'ops_internal',
+  steps: [{ kind: 'ops.noop', params: {} }],
+  ...overrides,
+});
