@@ -1,4 +1,4 @@
-import { NotFoundError, ValidationError } from '@opsloop/core';
+import { ValidationError } from '@opsloop/core';
 import { inTransaction, type PrismaClient } from '@opsloop/db';
 import type { Clock } from '@opsloop/core';
 import { writeEvents } from '../events.ts';
@@ -11,7 +11,9 @@ export async function updatePolicy(
   value: unknown,
   changedBy?: string,
 ): Promise<{ key: string; value: unknown; updatedAt: Date }> {
-  if (!isPolicyKey(key)) throw new NotFoundError(`policy key "${key}"`);
+  if (!isPolicyKey(key)) {
+    throw new ValidationError('Unknown policy key', [{ path: 'params.key', message: `unknown policy key "${key}"; known: ${Object.keys(POLICY_SCHEMAS).join(', ')}` }]);
+  }
   const parsed = POLICY_SCHEMAS[key].safeParse(value);
   if (!parsed.success) throw ValidationError.fromZod(parsed.error, ['value'], `Invalid value for policy ${key}`);
   const now = deps.clock.now();

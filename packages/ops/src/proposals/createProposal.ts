@@ -32,7 +32,7 @@ async function insertAndDecide(deps: ProposalDeps, p: ValidatedProposal, tx: Pri
   const inserted = await tx.$queryRaw<{ id: string; trace_id: string }[]>`
     INSERT INTO ops_proposals (dedupe_key, source, proposed_by, skill, title, steps, status, metadata, created_at, updated_at)
     VALUES (${p.dedupeKey ?? null}, ${p.source}, ${p.proposedBy ?? null}, ${p.skill}, ${p.title},
-            ${JSON.stringify(p.steps)}::jsonb, 'pending', ${JSON.stringify(p.metadata)}::jsonb, ${now}, ${now})
+            ${JSON.stringify(p.steps)}::jsonb, 'pending', ${JSON.stringify(p.metadata)}::jsonb, ${now}::timestamptz, ${now}::timestamptz)
     ON CONFLICT (dedupe_key) DO NOTHING
     RETURNING id, trace_id`;
   const row = inserted[0];

@@ -50,12 +50,12 @@ export async function expireStaleProposals(deps: Pick<ProposalDeps, 'prisma' | '
   const cutoff = new Date(now.getTime() - proposals.pending_expiry_days * 86_400_000);
   const rows = await deps.prisma.$queryRaw<{ id: string }[]>`
     WITH expired AS (
-      UPDATE ops_proposals SET status = 'expired', reason = 'pending longer than the expiry policy', decided_at = ${now}, updated_at = ${now}
-      WHERE status = 'pending' AND created_at < ${cutoff}
+      UPDATE ops_proposals SET status = 'expired', reason = 'pending longer than the expiry policy', decided_at = ${now}::timestamptz, updated_at = ${now}::timestamptz
+      WHERE status = 'pending' AND created_at < ${cutoff}::timestamptz
       RETURNING id, skill, trace_id
     ), events AS (
       INSERT INTO ops_events (kind, source, skill, proposal_id, trace_id, payload, created_at)
-      SELECT 'proposal:expired', 'proposals', skill, id, trace_id, '{}'::jsonb, ${now} FROM expired
+      SELECT 'proposal:expired', 'proposals', skill, id, trace_id, '{}'::jsonb, ${now}::timestamptz FROM expired
     )
     SELECT id FROM expired`;
   return { expired: rows.length };

@@ -5,7 +5,7 @@ export async function workersStatus(prisma: PrismaClient, now: Date) {
   const since = new Date(now.getTime() - 86_400_000);
   const [byStatus, queue, leases] = await Promise.all([
     prisma.$queryRaw<{ status: string; count: number }[]>`
-      SELECT status, count(*)::int AS count FROM ops_mission_steps WHERE updated_at >= ${since} GROUP BY status ORDER BY status`,
+      SELECT status, count(*)::int AS count FROM ops_mission_steps WHERE updated_at >= ${since}::timestamptz GROUP BY status ORDER BY status`,
     prisma.$queryRaw<{ kind: string; depth: number; oldest_run_after: Date }[]>`
       SELECT kind, count(*)::int AS depth, min(run_after) AS oldest_run_after FROM ops_mission_steps
       WHERE status = 'queued' GROUP BY kind ORDER BY kind`,

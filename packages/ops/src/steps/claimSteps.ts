@@ -38,29 +38,29 @@ export async function claimSteps(deps: Pick<OpsDeps, 'prisma' | 'clock' | 'polic
   return deps.prisma.$queryRaw<ClaimedStep[]>`
     WITH picked AS (
       SELECT id FROM ops_mission_steps
-      WHERE status = 'queued' AND kind = ANY(${o.kinds}::text[]) AND run_after <= ${now}
+      WHERE status = 'queued' AND kind = ANY(${o.kinds}::text[]) AND run_after <= ${now}::timestamptz
       ORDER BY run_after, id
       LIMIT ${o.max}
       FOR UPDATE SKIP LOCKED
     ), claimed AS (
       UPDATE ops_mission_steps s
       SET status = 'running', attempts = s.attempts + 1, lease_owner = ${o.workerId}, lease_token = gen_random_uuid(),
-          lease_expires_at = ${leaseExpiresAt}, started_at = coalesce(s.started_at, ${now}), updated_at = ${now}
+          lease_expires_at = ${leaseExpiresAt}::timestamptz, started_at = coalesce(s.started_at, ${now}::timestamptz), updated_at = ${now}::timestamptz
       FROM picked WHERE s.id = picked.id
       RETURNING s.*
     ), runs AS (
       INSERT INTO ops_step_runs (step_id, mission_id, attempt, kind, worker_id, lease_token, started_at, outcome)
-      SELECT id, mission_id, attempts, kind, ${o.workerId}, lease_token, ${now}, 'running' FROM claimed
+      SELECT id, mission_id, attempts, kind, ${o.workerId}, lease_token, ${now}::timestamptz, 'running' FROM claimed
     ), started AS (
-      UPDATE ops_missions m SET status = 'running', started_at = ${now}, updated_at = ${now}
+      UPDATE ops_missions m SET status = 'running', started_at = ${now}::timestamptz, updated_at = ${now}::timestamptz
       WHERE m.id IN (SELECT mission_id FROM claimed) AND m.status = 'queued'
       RETURNING m.id, m.proposal_id, m.skill, m.trace_id
     ), events AS (
       INSERT INTO ops_events (kind, source, skill, proposal_id, mission_id, step_id, trace_id, payload, created_at)
-      SELECT 'mission:started', 'workers', skill, proposal_id, id, NULL, trace_id, '{}'::jsonb, ${now} FROM started
+      SELECT 'mission:started', 'workers', skill, proposal_id, id, NULL, trace_id, '{}'::jsonb, ${now}::timestamptz FROM started
       UNION ALL
       SELECT 'step:started', 'workers', skill, NULL, mission_id, id, trace_id,
-             jsonb_build_object('kind', kind, 'attempt', attempts, 'workerId', ${o.workerId}::text), ${now}
+             jsonb_build_object('kind', kind, 'attempt', attempts, 'workerId', ${o.workerId}::text), ${now}::timestamptz
       FROM claimed
     )
     SELECT id, mission_id AS "missionId", position, kind, skill, params, attempts AS attempt, max_attempts AS "maxAttempts",

@@ -15,7 +15,7 @@ export async function finaliseMission(tx: Prisma.TransactionClient, missionId: s
   if (!outcome) return undefined;
 
   const [mission] = await tx.$queryRaw<{ id: string; proposal_id: string; skill: string; trace_id: string; title: string }[]>`
-    UPDATE ops_missions SET status = ${outcome}, finished_at = ${now}, updated_at = ${now}
+    UPDATE ops_missions SET status = ${outcome}, finished_at = ${now}::timestamptz, updated_at = ${now}::timestamptz
     WHERE id = ${missionId}::uuid AND status IN ('queued', 'running')
     RETURNING id, proposal_id, skill, trace_id, title`;
   if (!mission) return undefined;
@@ -26,7 +26,7 @@ export async function finaliseMission(tx: Prisma.TransactionClient, missionId: s
   if (outcome === 'failed') {
     failed = steps.find((s) => s.status === 'failed');
     const cancelled = await tx.$queryRaw<{ id: string; kind: string }[]>`
-      UPDATE ops_mission_steps SET status = 'cancelled', finished_at = ${now}, updated_at = ${now}
+      UPDATE ops_mission_steps SET status = 'cancelled', finished_at = ${now}::timestamptz, updated_at = ${now}::timestamptz
       WHERE mission_id = ${missionId}::uuid AND status IN ('waiting', 'queued')
       RETURNING id, kind`;
     for (const c of cancelled) events.push({ ...base, kind: 'step:cancelled', stepId: c.id, payload: { kind: c.kind, reason: 'an earlier step failed' } });

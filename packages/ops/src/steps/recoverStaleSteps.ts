@@ -15,14 +15,14 @@ export async function recoverStaleSteps(deps: Pick<OpsDeps, 'prisma' | 'clock' |
   let recovered = 0;
   const candidates = await deps.prisma.$queryRaw<{ id: string; lease_token: string }[]>`
     SELECT id, lease_token FROM ops_mission_steps
-    WHERE status = 'running' AND (lease_expires_at < ${now} OR (lease_expires_at IS NULL AND updated_at < ${staleBefore}))
+    WHERE status = 'running' AND (lease_expires_at < ${now}::timestamptz OR (lease_expires_at IS NULL AND updated_at < ${staleBefore}::timestamptz))
     ORDER BY lease_expires_at LIMIT ${limit}`;
   for (const c of candidates) {
     const done = await inTransaction(deps.prisma, async (tx) => {
       // Re-check under lock: the worker may have completed or extended meanwhile.
       const [still] = await tx.$queryRaw<{ id: string }[]>`
         SELECT id FROM ops_mission_steps WHERE id = ${c.id}::uuid AND status = 'running' AND lease_token = ${c.lease_token}::uuid
-          AND (lease_expires_at < ${now} OR (lease_expires_at IS NULL AND updated_at < ${staleBefore}))
+          AND (lease_expires_at < ${now}::timestamptz OR (lease_expires_at IS NULL AND updated_at < ${staleBefore}::timestamptz))
         FOR UPDATE SKIP LOCKED`;
       if (!still) return false;
       const result = await failStep(deps, { stepId: c.id, leaseToken: c.lease_token, error: 'lease expired: worker stopped heartbeating', outcome: 'lost' }, tx);

@@ -37,22 +37,22 @@ export function completeStep(
     const [done] = await t.$queryRaw<{ id: string; mission_id: string; next_id: string | null; next_kind: string | null }[]>`
       WITH done AS (
         UPDATE ops_mission_steps
-        SET status = 'succeeded', result = ${result}::jsonb, error = NULL, finished_at = ${now},
-            lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = ${now}
+        SET status = 'succeeded', result = ${result}::jsonb, error = NULL, finished_at = ${now}::timestamptz,
+            lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = ${now}::timestamptz
         WHERE id = ${input.stepId}::uuid AND status = 'running' AND lease_token = ${input.leaseToken}::uuid
         RETURNING id, mission_id, position, kind, skill, trace_id, attempts
       ), run AS (
         UPDATE ops_step_runs r
-        SET finished_at = ${now}, outcome = 'succeeded', details = ${result}::jsonb,
+        SET finished_at = ${now}::timestamptz, outcome = 'succeeded', details = ${result}::jsonb,
             duration_ms = greatest(0, (extract(epoch FROM (${now}::timestamptz - r.started_at)) * 1000)::int)
         FROM done WHERE r.step_id = done.id AND r.lease_token = ${input.leaseToken}::uuid
       ), next AS (
-        UPDATE ops_mission_steps n SET status = 'queued', run_after = ${now}, updated_at = ${now}
+        UPDATE ops_mission_steps n SET status = 'queued', run_after = ${now}::timestamptz, updated_at = ${now}::timestamptz
         FROM done WHERE n.mission_id = done.mission_id AND n.position = done.position + 1 AND n.status = 'waiting'
         RETURNING n.id, n.kind
       ), events AS (
         INSERT INTO ops_events (kind, source, skill, mission_id, step_id, trace_id, payload, created_at)
-        SELECT 'step:succeeded', 'workers', skill, mission_id, id, trace_id, jsonb_build_object('kind', kind, 'attempt', attempts), ${now}
+        SELECT 'step:succeeded', 'workers', skill, mission_id, id, trace_id, jsonb_build_object('kind', kind, 'attempt', attempts), ${now}::timestamptz
         FROM done
       )
       SELECT done.id, done.mission_id, next.id AS next_id, next.kind AS next_kind FROM done LEFT JOIN next ON true`;
@@ -109,11 +109,11 @@ export function failStep(deps: Deps, input: FailInput, tx?: Prisma.TransactionCl
       UPDATE ops_mission_steps
       SET status = ${retry ? 'queued' : 'failed'}, run_after = coalesce(${retryAt}::timestamptz, run_after),
           finished_at = ${retry ? null : now}::timestamptz, error = ${error},
-          lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = ${now}
+          lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = ${now}::timestamptz
       WHERE id = ${step.id}::uuid`;
     await t.$executeRaw`
       UPDATE ops_step_runs
-      SET finished_at = ${now}, outcome = ${input.outcome ?? 'failed'}, error = ${error}, details = ${details}::jsonb,
+      SET finished_at = ${now}::timestamptz, outcome = ${input.outcome ?? 'failed'}, error = ${error}, details = ${details}::jsonb,
           duration_ms = greatest(0, (extract(epoch FROM (${now}::timestamptz - started_at)) * 1000)::int)
       WHERE step_id = ${step.id}::uuid AND lease_token = ${input.leaseToken}::uuid`;
     await writeEvents(t, [
@@ -142,7 +142,7 @@ export async function extendLease(
 ): Promise<{ leaseExpiresAt: Date }> {
   const expires = new Date(deps.clock.now().getTime() + input.leaseSeconds * 1000);
   const rows = await deps.prisma.$queryRaw<{ lease_expires_at: Date }[]>`
-    UPDATE ops_mission_steps SET lease_expires_at = ${expires}, updated_at = ${deps.clock.now()}
+    UPDATE ops_mission_steps SET lease_expires_at = ${expires}::timestamptz, updated_at = ${deps.clock.now()}::timestamptz
     WHERE id = ${input.stepId}::uuid AND status = 'running' AND lease_token = ${input.leaseToken}::uuid
     RETURNING lease_expires_at`;
   if (!rows[0]) throw await leaseError(deps.prisma as unknown as Prisma.TransactionClient, input.stepId);
@@ -162,17 +162,17 @@ export async function releaseSteps(deps: Pick<OpsDeps, 'prisma' | 'clock'>, leas
     WITH input AS (SELECT * FROM unnest(${ids}::uuid[], ${tokens}::uuid[]) AS i(id, token)),
     released AS (
       UPDATE ops_mission_steps s
-      SET status = 'queued', attempts = greatest(0, s.attempts - 1), run_after = ${now},
-          lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = ${now}
+      SET status = 'queued', attempts = greatest(0, s.attempts - 1), run_after = ${now}::timestamptz,
+          lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = ${now}::timestamptz
       FROM input WHERE s.id = input.id AND s.status = 'running' AND s.lease_token = input.token
       RETURNING s.id, s.mission_id, s.kind, s.skill, s.trace_id, input.token
     ), runs AS (
-      UPDATE ops_step_runs r SET finished_at = ${now}, outcome = 'released',
+      UPDATE ops_step_runs r SET finished_at = ${now}::timestamptz, outcome = 'released',
         duration_ms = greatest(0, (extract(epoch FROM (${now}::timestamptz - r.started_at)) * 1000)::int)
       FROM released WHERE r.step_id = released.id AND r.lease_token = released.token
     ), events AS (
       INSERT INTO ops_events (kind, source, skill, mission_id, step_id, trace_id, payload, created_at)
-      SELECT 'step:released', 'workers', skill, mission_id, id, trace_id, jsonb_build_object('kind', kind), ${now} FROM released
+      SELECT 'step:released', 'workers', skill, mission_id, id, trace_id, jsonb_build_object('kind', kind), ${now}::timestamptz FROM released
     )
     SELECT id FROM released`;
   if (rows.length) await deps.prisma.$executeRaw`SELECT pg_notify('opsloop_steps', 'released')`;

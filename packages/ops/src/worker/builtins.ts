@@ -10,7 +10,7 @@ export function opsHandlers(now: () => Date): Map<string, StepHandler> {
         const since = new Date(now().getTime() - Number(params.window_minutes ?? 60) * 60_000);
         const failures = await prisma.$queryRaw<{ kind: string; error: string | null; count: number }[]>`
           SELECT kind, left(error, 200) AS error, count(*)::int AS count FROM ops_step_runs
-          WHERE outcome IN ('failed', 'timed_out', 'lost') AND started_at >= ${since}
+          WHERE outcome IN ('failed', 'timed_out', 'lost') AND started_at >= ${since}::timestamptz
           GROUP BY kind, left(error, 200) ORDER BY count DESC LIMIT 10`;
         return { since, topFailures: failures };
       },
@@ -20,7 +20,7 @@ export function opsHandlers(now: () => Date): Map<string, StepHandler> {
       async (params, { prisma }) => {
         const since = new Date(now().getTime() - Number(params.window_hours ?? 24) * 3_600_000);
         const kinds = await prisma.$queryRaw<{ kind: string; count: number }[]>`
-          SELECT kind, count(*)::int AS count FROM ops_events WHERE kind LIKE 'engagement:%' AND created_at >= ${since}
+          SELECT kind, count(*)::int AS count FROM ops_events WHERE kind LIKE 'engagement:%' AND created_at >= ${since}::timestamptz
           GROUP BY kind ORDER BY count DESC`;
         return { since, engagement: kinds };
       },
