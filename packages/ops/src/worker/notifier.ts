@@ -6,10 +6,12 @@ import { backoffDelayMs, type Logger } from '@opsloop/core';
  * within milliseconds of its enqueue. Reconnects with backoff; the worker's polling
  * covers the gap.
  */
-export function listenForSteps(url: string, logger: Logger, onNotify: () => void): { close(): Promise<void> } {
+export function listenForSteps(url: string, logger: Logger, onNotify: () => void): { ready: Promise<void>; close(): Promise<void> } {
   let client: pg.Client | undefined;
   let closed = false;
   let attempt = 0;
+  let markReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => (markReady = resolve));
 
   async function connect(): Promise<void> {
     if (closed) return;
@@ -27,6 +29,7 @@ export function listenForSteps(url: string, logger: Logger, onNotify: () => void
       if (closed) return void (await c.end());
       client = c;
       attempt = 0;
+      markReady();
       onNotify(); // anything enqueued while disconnected
     } catch (error) {
       logger.warn({ err: error }, 'LISTEN connect failed; retrying');
@@ -36,6 +39,8 @@ export function listenForSteps(url: string, logger: Logger, onNotify: () => void
   }
   void connect();
   return {
+    /** Resolves once the first LISTEN is in place. */
+    ready,
     async close() {
       closed = true;
       await client?.end().catch(() => {});
