@@ -1,4 +1,5 @@
-import { Prisma, type DbClient } from '@opsloop/db';
+import type { Prisma} from '@opsloop/db';
+import { type DbClient } from '@opsloop/db';
 import type { PolicyReader } from '../policy/readPolicy.ts';
 import { kindMatches } from '../policy/schemas.ts';
 import type { ValidatedStep } from './validateProposal.ts';
