@@ -3,6 +3,7 @@
 //   TEST_DATABASE_URL set -> that server (e.g. postgresql://postgres@127.0.0.1:5432/postgres)
 //   unset                 -> an embedded cluster under .data/test-postgres
 import type { TestProject } from 'vitest/node';
+import net from 'node:net';
 import pg from 'pg';
 import { silentLogger } from '@opsloop/core';
 import { migrate, seed, startEmbeddedPostgres, type EmbeddedPostgres } from '@opsloop/db';
@@ -20,7 +21,7 @@ export default async function setup(project: TestProject) {
   if (!adminUrl) {
     embedded = await startEmbeddedPostgres({
       dataDir: '.data/test-postgres',
-      port: Number(process.env.TEST_PG_PORT ?? 54339),
+      port: process.env.TEST_PG_PORT ? Number(process.env.TEST_PG_PORT) : await freePort(),
       logger: silentLogger(),
     });
     adminUrl = embedded.adminUrl;
@@ -38,6 +39,18 @@ export default async function setup(project: TestProject) {
     await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
     await embedded?.stop();
   };
+}
+
+/** A port nothing listens on now, so parallel checkouts never collide. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 export function withDatabase(url: string, database: string): string {
