@@ -1,5 +1,5 @@
 import type { Prisma } from '@opsloop/db';
-import type { PolicyReader } from '../policy/readPolicy.ts';
+import type { PolicyValue } from '../policy/schemas.ts';
 import type { NewEvent } from '../events.ts';
 
 export interface MissionSource {
@@ -16,11 +16,10 @@ export interface MissionSource {
  */
 export async function createMission(
   tx: Prisma.TransactionClient,
-  policy: PolicyReader,
+  defaults: PolicyValue<'step_defaults'>,
   proposal: MissionSource,
   now: Date,
 ): Promise<{ missionId: string; events: NewEvent[] }> {
-  const { step_defaults: defaults } = await policy.read(tx, ['step_defaults']);
   const mission = await tx.opsMission.create({
     data: {
       proposalId: proposal.id,

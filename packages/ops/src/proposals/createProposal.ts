@@ -2,7 +2,8 @@ import { inTransaction, withTransientRetry, type Prisma } from '@opsloop/db';
 import type { OpsDeps } from '../types.ts';
 import { writeEvents, type NewEvent } from '../events.ts';
 import { validateProposal, type ValidatedProposal } from './validateProposal.ts';
-import { evaluateCapGate, evaluatePolicyGates, type GateDecision } from './gates.ts';
+import { evaluateCapGate, evaluatePolicyGates, readDecisionPolicy, type DecisionPolicy, type GateDecision } from './gates.ts';
+import { ConflictError } from '@opsloop/core';
 import { createMission } from './createMission.ts';
 import { getProposal, type ProposalView } from '../queries/proposals.ts';
 
@@ -45,11 +46,12 @@ async function insertAndDecide(deps: ProposalDeps, p: ValidatedProposal, tx: Pri
   const events: NewEvent[] = [
     { ...base, kind: 'proposal:created', payload: { title: p.title, source: p.source, proposedBy: p.proposedBy, steps: p.steps.map((s) => s.kind), dedupeKey: p.dedupeKey } },
   ];
-  let decision: GateDecision = await evaluatePolicyGates(tx, deps.policy, p, 'auto');
+  const policy = (await readDecisionPolicy(tx, deps.policy, p)) as DecisionPolicy;
+  let decision = evaluatePolicyGates(policy, p, 'auto');
   if (decision.status === 'approved') {
-    decision = (await evaluateCapGate(tx, deps.policy, p.steps, now, deps.timeZone)) ?? decision;
+    decision = (await evaluateCapGate(tx, policy.daily_quotas, p.steps, now, deps.timeZone)) ?? decision;
   }
-  events.push(...(await applyDecision(deps, tx, { id: row.id, traceId: row.trace_id, ...p }, decision, now)));
+  events.push(...(await applyDecision(tx, policy, { id: row.id, traceId: row.trace_id, ...p }, decision, now)));
   await writeEvents(tx, events);
   return { proposal: (await getProposal(tx, row.id))!, created: true };
 }
@@ -60,8 +62,8 @@ async function insertAndDecide(deps: ProposalDeps, p: ValidatedProposal, tx: Pri
  * not match (someone else decided first).
  */
 export async function applyDecision(
-  deps: Pick<OpsDeps, 'policy'>,
   tx: Prisma.TransactionClient,
+  policy: Pick<DecisionPolicy, 'step_defaults'>,
   p: { id: string; traceId: string; title: string; skill: string; steps: ValidatedProposal['steps'] },
   decision: GateDecision,
   now: Date,
@@ -71,17 +73,23 @@ export async function applyDecision(
     await tx.opsProposal.updateMany({ where: { id: p.id, status: 'pending' }, data: { reason: decision.reason, updatedAt: now } });
     return [{ ...base, kind: 'proposal:pending', payload: { reason: decision.reason } }];
   }
-  const moved = await tx.opsProposal.updateMany({
-    where: { id: p.id, status: 'pending' },
-    data: { status: decision.status, reason: decision.reason, decidedAt: now, updatedAt: now },
-  });
-  if (moved.count === 0) return [];
   if (decision.status === 'rejected') {
+    const moved = await tx.opsProposal.updateMany({
+      where: { id: p.id, status: 'pending' },
+      data: { status: 'rejected', reason: decision.reason, decidedAt: now, updatedAt: now },
+    });
+    if (moved.count === 0) return [];
     const events: NewEvent[] = [{ ...base, kind: 'proposal:rejected', payload: { reason: decision.reason } }];
     if (decision.quota) events.push({ ...base, kind: 'quota:exceeded', tags: ['warning'], payload: { ...decision.quota, reason: decision.reason } });
     return events;
   }
-  const mission = await createMission(tx, deps.policy, p, now);
-  await tx.opsProposal.update({ where: { id: p.id }, data: { missionId: mission.missionId } });
+  // Callers hold the proposal (a fresh insert, or locked FOR UPDATE), so it is still
+  // pending here; the guard below is the backstop, and its failure rolls back the mission.
+  const mission = await createMission(tx, policy.step_defaults, p, now);
+  const moved = await tx.opsProposal.updateMany({
+    where: { id: p.id, status: 'pending' },
+    data: { status: 'approved', reason: decision.reason, decidedAt: now, updatedAt: now, missionId: mission.missionId },
+  });
+  if (moved.count === 0) throw new ConflictError('proposal was decided concurrently');
   return [{ ...base, kind: 'proposal:approved', missionId: mission.missionId, payload: { reason: decision.reason } }, ...mission.events];
 }

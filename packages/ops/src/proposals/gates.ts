@@ -19,16 +19,18 @@ export interface GateInput {
  * Skill gates, then the kill switch, then auto-approval. Reads policy fresh inside the
  * caller's transaction. Does not apply cap gates: those count and lock, see capGate.
  */
-export async function evaluatePolicyGates(
-  tx: DbClient,
-  policy: PolicyReader,
-  proposal: GateInput,
-  mode: 'auto' | 'manual',
-): Promise<GateDecision> {
-  const skills = [...new Set([proposal.skill, ...proposal.steps.map((s) => s.skill)])].filter((s): s is Skill =>
-    (SKILLS as readonly string[]).includes(s),
-  );
-  const p = await policy.read(tx, ['system_enabled', 'auto_approve', ...skills]);
+/** Every policy value a proposal decision needs, read in one query. */
+export async function readDecisionPolicy(tx: DbClient, policy: PolicyReader, proposal: GateInput) {
+  return policy.read(tx, ['system_enabled', 'auto_approve', 'daily_quotas', 'step_defaults', ...skillsOf(proposal)]);
+}
+export type DecisionPolicy = Awaited<ReturnType<typeof readDecisionPolicy>> & Record<Skill, { enabled: boolean }>;
+
+function skillsOf(proposal: GateInput): Skill[] {
+  return [...new Set([proposal.skill, ...proposal.steps.map((s) => s.skill)])].filter((s): s is Skill => (SKILLS as readonly string[]).includes(s));
+}
+
+export function evaluatePolicyGates(p: DecisionPolicy, proposal: GateInput, mode: 'auto' | 'manual'): GateDecision {
+  const skills = skillsOf(proposal);
   for (const skill of skills) {
     if (!p[skill].enabled) return { status: 'rejected', reason: `skill ${skill} is disabled by policy (${skill}.enabled = false)` };
   }
@@ -52,12 +54,11 @@ export async function evaluatePolicyGates(
  */
 export async function evaluateCapGate(
   tx: Prisma.TransactionClient,
-  policy: PolicyReader,
+  quotas: DecisionPolicy['daily_quotas'],
   steps: Pick<ValidatedStep, 'kind'>[],
   now: Date,
   timeZone: string,
 ): Promise<GateDecision | undefined> {
-  const { daily_quotas: quotas } = await policy.read(tx, ['daily_quotas']);
   const requested = new Map<string, number>();
   for (const s of steps) if (quotas[s.kind] !== undefined) requested.set(s.kind, (requested.get(s.kind) ?? 0) + 1);
   for (const kind of [...requested.keys()].sort()) {

@@ -29,16 +29,18 @@ export interface ClaimOptions {
  * the same row. One statement also opens the attempt's run row, marks missions running
  * and writes the events. Claims nothing while the kill switch is off.
  */
-export async function claimSteps(deps: Pick<OpsDeps, 'prisma' | 'clock' | 'policy'>, o: ClaimOptions): Promise<ClaimedStep[]> {
+export async function claimSteps(deps: Pick<OpsDeps, 'prisma' | 'clock'>, o: ClaimOptions): Promise<ClaimedStep[]> {
   if (o.kinds.length === 0 || o.max <= 0) return [];
-  const { system_enabled } = await deps.policy.read(deps.prisma, ['system_enabled']);
-  if (!system_enabled.enabled) return [];
   const now = deps.clock.now();
   const leaseExpiresAt = new Date(now.getTime() + o.leaseSeconds * 1000);
   return deps.prisma.$queryRaw<ClaimedStep[]>`
     WITH picked AS (
       SELECT id FROM ops_mission_steps
       WHERE status = 'queued' AND kind = ANY(${o.kinds}::text[]) AND run_after <= ${now}::timestamptz
+        -- The kill switch, checked in the claim itself (this is the hot path). Only a
+        -- stored {"enabled": false} stops claims; a malformed value does not, matching the
+        -- policy reader, which keeps the last valid value (seeded: enabled).
+        AND NOT EXISTS (SELECT 1 FROM ops_policy WHERE key = 'system_enabled' AND value -> 'enabled' = 'false'::jsonb)
       ORDER BY run_after, id
       LIMIT ${o.max}
       FOR UPDATE SKIP LOCKED

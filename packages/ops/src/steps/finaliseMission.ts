@@ -2,41 +2,66 @@ import type { Prisma } from '@opsloop/db';
 import { writeEvents, type NewEvent } from '../events.ts';
 import { missionOutcome, type StepStatus } from '../statuses.ts';
 
+type Outcome = 'succeeded' | 'failed';
+
 /**
- * The one place that decides whether a mission is over, used by every path that ends a
- * step (complete, fail, stale recovery). A failed step cancels the steps after it and
- * fails the mission; all steps succeeded succeeds it. Guarded, so finalising a finished
- * mission changes nothing and writes no event.
+ * The one place that decides whether missions are over, used by every path that ends a
+ * step (complete, fail, stale recovery), for one mission or a batch. A failed step
+ * cancels the steps after it and fails its mission; all steps succeeded succeeds it
+ * (the rule itself is `missionOutcome`). Guarded, so finalising a finished mission
+ * changes nothing and writes no event. Returns the missions it finalised.
  */
-export async function finaliseMission(tx: Prisma.TransactionClient, missionId: string, now: Date): Promise<'succeeded' | 'failed' | undefined> {
-  const steps = await tx.$queryRaw<{ id: string; status: StepStatus; kind: string; error: string | null }[]>`
-    SELECT id, status, kind, error FROM ops_mission_steps WHERE mission_id = ${missionId}::uuid ORDER BY position FOR UPDATE`;
-  const outcome = missionOutcome(steps.map((s) => s.status));
-  if (!outcome) return undefined;
+export async function finaliseMissions(tx: Prisma.TransactionClient, missionIds: string[], now: Date): Promise<Map<string, Outcome>> {
+  const finalised = new Map<string, Outcome>();
+  if (missionIds.length === 0) return finalised;
+  // Ordered locks: concurrent finalisations of overlapping batches cannot deadlock.
+  const steps = await tx.$queryRaw<{ id: string; mission_id: string; status: StepStatus; kind: string; error: string | null }[]>`
+    SELECT id, mission_id, status, kind, error FROM ops_mission_steps
+    WHERE mission_id = ANY(${missionIds}::uuid[]) ORDER BY mission_id, position FOR UPDATE`;
+  const byMission = new Map<string, typeof steps>();
+  for (const s of steps) byMission.set(s.mission_id, [...(byMission.get(s.mission_id) ?? []), s]);
 
-  const [mission] = await tx.$queryRaw<{ id: string; proposal_id: string; skill: string; trace_id: string; title: string }[]>`
-    UPDATE ops_missions SET status = ${outcome}, finished_at = ${now}::timestamptz, updated_at = ${now}::timestamptz
-    WHERE id = ${missionId}::uuid AND status IN ('queued', 'running')
-    RETURNING id, proposal_id, skill, trace_id, title`;
-  if (!mission) return undefined;
-
-  const base = { source: 'missions', skill: mission.skill, proposalId: mission.proposal_id, missionId, traceId: mission.trace_id, createdAt: now };
-  const events: NewEvent[] = [];
-  let failed: (typeof steps)[number] | undefined;
-  if (outcome === 'failed') {
-    failed = steps.find((s) => s.status === 'failed');
-    const cancelled = await tx.$queryRaw<{ id: string; kind: string }[]>`
-      UPDATE ops_mission_steps SET status = 'cancelled', finished_at = ${now}::timestamptz, updated_at = ${now}::timestamptz
-      WHERE mission_id = ${missionId}::uuid AND status IN ('waiting', 'queued')
-      RETURNING id, kind`;
-    for (const c of cancelled) events.push({ ...base, kind: 'step:cancelled', stepId: c.id, payload: { kind: c.kind, reason: 'an earlier step failed' } });
+  const decided: { id: string; outcome: Outcome }[] = [];
+  for (const [id, list] of byMission) {
+    const outcome = missionOutcome(list.map((s) => s.status));
+    if (outcome) decided.push({ id, outcome });
   }
-  events.push({
-    ...base,
-    kind: `mission:${outcome}`,
-    tags: outcome === 'failed' ? ['failure'] : [],
-    payload: { title: mission.title, ...(failed ? { failedStepId: failed.id, failedStepKind: failed.kind, error: failed.error } : {}) },
-  });
+  if (decided.length === 0) return finalised;
+
+  const missions = await tx.$queryRaw<{ id: string; proposal_id: string; skill: string; trace_id: string; title: string; status: Outcome }[]>`
+    UPDATE ops_missions m SET status = d.outcome, finished_at = ${now}::timestamptz, updated_at = ${now}::timestamptz
+    FROM unnest(${decided.map((d) => d.id)}::uuid[], ${decided.map((d) => d.outcome)}::text[]) AS d(id, outcome)
+    WHERE m.id = d.id AND m.status IN ('queued', 'running')
+    RETURNING m.id, m.proposal_id, m.skill, m.trace_id, m.title, m.status`;
+  if (missions.length === 0) return finalised;
+
+  const failedIds = missions.filter((m) => m.status === 'failed').map((m) => m.id);
+  const cancelled = failedIds.length
+    ? await tx.$queryRaw<{ id: string; kind: string; mission_id: string }[]>`
+        UPDATE ops_mission_steps SET status = 'cancelled', finished_at = ${now}::timestamptz, updated_at = ${now}::timestamptz
+        WHERE mission_id = ANY(${failedIds}::uuid[]) AND status IN ('waiting', 'queued')
+        RETURNING id, kind, mission_id`
+    : [];
+
+  const events: NewEvent[] = [];
+  for (const m of missions) {
+    finalised.set(m.id, m.status);
+    const base = { source: 'missions', skill: m.skill, proposalId: m.proposal_id, missionId: m.id, traceId: m.trace_id, createdAt: now };
+    for (const c of cancelled.filter((c) => c.mission_id === m.id)) {
+      events.push({ ...base, kind: 'step:cancelled', stepId: c.id, payload: { kind: c.kind, reason: 'an earlier step failed' } });
+    }
+    const failed = m.status === 'failed' ? byMission.get(m.id)?.find((s) => s.status === 'failed') : undefined;
+    events.push({
+      ...base,
+      kind: `mission:${m.status}`,
+      tags: m.status === 'failed' ? ['failure'] : [],
+      payload: { title: m.title, ...(failed ? { failedStepId: failed.id, failedStepKind: failed.kind, error: failed.error } : {}) },
+    });
+  }
   await writeEvents(tx, events);
-  return outcome;
+  return finalised;
+}
+
+export async function finaliseMission(tx: Prisma.TransactionClient, missionId: string, now: Date): Promise<Outcome | undefined> {
+  return (await finaliseMissions(tx, [missionId], now)).get(missionId);
 }

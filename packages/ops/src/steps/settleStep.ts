@@ -2,7 +2,7 @@ import { backoffDelayMs, ConflictError, NotFoundError } from '@opsloop/core';
 import { inTransaction, withTransientRetry, type Prisma } from '@opsloop/db';
 import type { OpsDeps } from '../types.ts';
 import { writeEvents } from '../events.ts';
-import { finaliseMission } from './finaliseMission.ts';
+import { finaliseMission, finaliseMissions } from './finaliseMission.ts';
 
 type Deps = Pick<OpsDeps, 'prisma' | 'clock' | 'policy'> & { random?: () => number };
 
@@ -21,48 +21,76 @@ export interface CompleteResult {
   mission: 'succeeded' | 'failed' | undefined;
 }
 
+export interface CompleteInput {
+  stepId: string;
+  leaseToken: string;
+  result?: unknown;
+}
+
+export type CompleteOutcome = ({ ok: true } & CompleteResult) | { ok: false; stepId: string; error: 'lease_lost' | 'not_found' };
+
 /**
- * Marks a leased step succeeded, closes its run, queues the next step (or finalises the
- * mission). Requires the current lease token: a worker whose lease was reclaimed gets
- * a 409 and changes nothing.
+ * Marks leased steps succeeded, closes their runs, queues each mission's next step (or
+ * finalises the mission), in one statement plus one finalisation for the whole batch.
+ * Each item needs its current lease token: a worker whose lease was reclaimed gets
+ * `lease_lost` and changes nothing. The in-process worker batches its completions here.
  */
-export function completeStep(
-  deps: Deps,
-  input: { stepId: string; leaseToken: string; result?: unknown },
-  tx?: Prisma.TransactionClient,
-): Promise<CompleteResult> {
-  const run = async (t: Prisma.TransactionClient): Promise<CompleteResult> => {
+export function completeSteps(deps: Deps, items: CompleteInput[], tx?: Prisma.TransactionClient): Promise<CompleteOutcome[]> {
+  const run = async (t: Prisma.TransactionClient): Promise<CompleteOutcome[]> => {
+    if (items.length === 0) return [];
     const now = deps.clock.now();
-    const result = JSON.stringify(input.result ?? null);
-    const [done] = await t.$queryRaw<{ id: string; mission_id: string; next_id: string | null; next_kind: string | null }[]>`
-      WITH done AS (
-        UPDATE ops_mission_steps
-        SET status = 'succeeded', result = ${result}::jsonb, error = NULL, finished_at = ${now}::timestamptz,
+    const ids = items.map((i) => i.stepId);
+    const tokens = items.map((i) => i.leaseToken);
+    const results = items.map((i) => JSON.stringify(i.result ?? null));
+    const done = await t.$queryRaw<{ id: string; mission_id: string; next_id: string | null; next_kind: string | null }[]>`
+      WITH input AS (
+        SELECT * FROM unnest(${ids}::uuid[], ${tokens}::uuid[], ${results}::text[]) AS i(id, token, result)
+      ), done AS (
+        UPDATE ops_mission_steps s
+        SET status = 'succeeded', result = input.result::jsonb, error = NULL, finished_at = ${now}::timestamptz,
             lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = ${now}::timestamptz
-        WHERE id = ${input.stepId}::uuid AND status = 'running' AND lease_token = ${input.leaseToken}::uuid
-        RETURNING id, mission_id, position, kind, skill, trace_id, attempts
+        FROM input WHERE s.id = input.id AND s.status = 'running' AND s.lease_token = input.token
+        RETURNING s.id, s.mission_id, s.position, s.kind, s.skill, s.trace_id, s.attempts, input.token, input.result
       ), run AS (
         UPDATE ops_step_runs r
-        SET finished_at = ${now}::timestamptz, outcome = 'succeeded', details = ${result}::jsonb,
+        SET finished_at = ${now}::timestamptz, outcome = 'succeeded', details = done.result::jsonb,
             duration_ms = greatest(0, (extract(epoch FROM (${now}::timestamptz - r.started_at)) * 1000)::int)
-        FROM done WHERE r.step_id = done.id AND r.lease_token = ${input.leaseToken}::uuid
+        FROM done WHERE r.lease_token = done.token
       ), next AS (
         UPDATE ops_mission_steps n SET status = 'queued', run_after = ${now}::timestamptz, updated_at = ${now}::timestamptz
         FROM done WHERE n.mission_id = done.mission_id AND n.position = done.position + 1 AND n.status = 'waiting'
-        RETURNING n.id, n.kind
+        RETURNING n.id, n.kind, n.mission_id
       ), events AS (
         INSERT INTO ops_events (kind, source, skill, mission_id, step_id, trace_id, payload, created_at)
         SELECT 'step:succeeded', 'workers', skill, mission_id, id, trace_id, jsonb_build_object('kind', kind, 'attempt', attempts), ${now}::timestamptz
         FROM done
       )
-      SELECT done.id, done.mission_id, next.id AS next_id, next.kind AS next_kind FROM done LEFT JOIN next ON true`;
-    if (!done) throw await leaseError(t, input.stepId);
-    let mission: CompleteResult['mission'];
-    if (done.next_id) await t.$executeRaw`SELECT pg_notify('opsloop_steps', ${done.next_kind})`;
-    else mission = await finaliseMission(t, done.mission_id, now);
-    return { stepId: done.id, missionId: done.mission_id, nextStepId: done.next_id, mission };
+      SELECT done.id, done.mission_id, next.id AS next_id, next.kind AS next_kind FROM done LEFT JOIN next ON next.mission_id = done.mission_id`;
+
+    const nextKinds = [...new Set(done.filter((d) => d.next_id).map((d) => d.next_kind!))];
+    for (const kind of nextKinds) await t.$executeRaw`SELECT pg_notify('opsloop_steps', ${kind})`;
+    const finalised = await finaliseMissions(t, done.filter((d) => !d.next_id).map((d) => d.mission_id), now);
+
+    const byId = new Map(done.map((d) => [d.id, d]));
+    const missing = ids.filter((id) => !byId.has(id));
+    const existing = missing.length
+      ? new Set((await t.opsMissionStep.findMany({ where: { id: { in: missing } }, select: { id: true } })).map((r) => r.id))
+      : new Set<string>();
+    return items.map((item): CompleteOutcome => {
+      const d = byId.get(item.stepId);
+      if (!d) return { ok: false, stepId: item.stepId, error: existing.has(item.stepId) ? 'lease_lost' : 'not_found' };
+      return { ok: true, stepId: d.id, missionId: d.mission_id, nextStepId: d.next_id, mission: finalised.get(d.mission_id) };
+    });
   };
   return tx ? run(tx) : withTransientRetry(() => inTransaction(deps.prisma, run));
+}
+
+/** completeSteps for one step; throws 409 (lease not current) or 404 (no such step). */
+export async function completeStep(deps: Deps, input: CompleteInput, tx?: Prisma.TransactionClient): Promise<CompleteResult> {
+  const [outcome] = await completeSteps(deps, [input], tx);
+  if (!outcome!.ok) throw outcome!.error === 'not_found' ? new NotFoundError('step') : leaseLost();
+  const { ok: _ok, ...result } = outcome!;
+  return result;
 }
 
 export interface FailInput {

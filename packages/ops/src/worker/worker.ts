@@ -4,7 +4,8 @@ import { backoffDelayMs, type Logger } from '@opsloop/core';
 import type { PrismaClient } from '@opsloop/db';
 import type { OpsDeps } from '../types.ts';
 import { claimSteps, type ClaimedStep } from '../steps/claimSteps.ts';
-import { completeStep, extendLease, failStep, releaseSteps } from '../steps/settleStep.ts';
+import { completeSteps, extendLease, failStep, releaseSteps, type CompleteInput, type CompleteOutcome } from '../steps/settleStep.ts';
+import { createBatcher } from './batcher.ts';
 
 export interface StepContext {
   step: ClaimedStep;
@@ -59,6 +60,7 @@ export function createWorker(o: WorkerOptions): Worker {
   const leaseSeconds = o.leaseSeconds ?? 60;
   const kinds = [...o.handlers.keys()];
   const active = new Map<string, { step: ClaimedStep; abort: AbortController; done: Promise<void> }>();
+  const completions = createBatcher<CompleteInput, CompleteOutcome>((items) => completeSteps(deps, items));
 
   let stopping = false;
   let loop: Promise<void> | undefined;
@@ -103,7 +105,8 @@ export function createWorker(o: WorkerOptions): Worker {
       });
       const result = await Promise.race([handler(step.params, { step, signal: abort.signal, logger: stepLog, prisma: deps.prisma }), aborted]);
       clearInterval(renew);
-      await completeStep(deps, { stepId: step.id, leaseToken: step.leaseToken, result });
+      const outcome = await completions.add({ stepId: step.id, leaseToken: step.leaseToken, result });
+      if (!outcome.ok) stepLog.warn({ error: outcome.error }, 'completion refused: lease no longer ours');
     } catch (error) {
       clearInterval(renew);
       if (stopping && !timedOut && abort.signal.aborted) return; // released by stop()
