@@ -13,21 +13,30 @@ export interface NewEvent {
   createdAt?: Date;
 }
 
-/** Appends events; call it inside the transaction that makes the change they record. */
+/**
+ * Appends events in one statement; call it inside the transaction that makes the change
+ * they record. (Raw SQL: this runs on every transition, and one round trip for any
+ * number of events keeps the hot paths short.)
+ */
 export async function writeEvents(db: DbClient, events: NewEvent[]): Promise<void> {
   if (events.length === 0) return;
-  await db.opsEvent.createMany({
-    data: events.map((e) => ({
+  const rows = JSON.stringify(
+    events.map((e) => ({
       kind: e.kind,
       source: e.source,
       skill: e.skill ?? null,
-      proposalId: e.proposalId ?? null,
-      missionId: e.missionId ?? null,
-      stepId: e.stepId ?? null,
-      traceId: e.traceId ?? null,
-      payload: (e.payload ?? {}) as object,
+      proposal_id: e.proposalId ?? null,
+      mission_id: e.missionId ?? null,
+      step_id: e.stepId ?? null,
+      trace_id: e.traceId ?? null,
+      payload: e.payload ?? {},
       tags: e.tags ?? [],
-      ...(e.createdAt ? { createdAt: e.createdAt } : {}),
+      created_at: (e.createdAt ?? new Date()).toISOString(),
     })),
-  });
+  );
+  await db.$executeRaw`
+    INSERT INTO ops_events (kind, source, skill, proposal_id, mission_id, step_id, trace_id, payload, tags, created_at)
+    SELECT kind, source, skill, proposal_id, mission_id, step_id, trace_id, payload, tags, created_at
+    FROM jsonb_to_recordset(${rows}::jsonb)
+      AS e(kind text, source text, skill text, proposal_id uuid, mission_id uuid, step_id uuid, trace_id uuid, payload jsonb, tags text[], created_at timestamptz)`;
 }

@@ -10,6 +10,8 @@ export interface PolicyReader {
    * and replaced by the last valid value this process saw (or the safe fallback).
    */
   read<K extends PolicyKey>(db: DbClient, keys: readonly K[]): Promise<{ [P in K]: PolicyValue<P> }>;
+  /** The same for rows the caller already fetched (e.g. within another statement). */
+  parse<K extends PolicyKey>(rows: { key: string; value: unknown }[], keys: readonly K[]): { [P in K]: PolicyValue<P> };
 }
 
 export function createPolicyReader(deps: { prisma: PrismaClient; logger: Logger }): PolicyReader {
@@ -27,9 +29,12 @@ export function createPolicyReader(deps: { prisma: PrismaClient; logger: Logger 
       .catch((error: unknown) => deps.logger.error({ err: error }, 'could not record policy:invalid event'));
   }
 
-  return {
+  const reader: PolicyReader = {
     async read(db, keys) {
-      const rows = await db.opsPolicy.findMany({ where: { key: { in: [...keys] } }, select: { key: true, value: true } });
+      const rows = await db.$queryRaw<{ key: string; value: unknown }[]>`SELECT key, value FROM ops_policy WHERE key = ANY(${[...keys]}::text[])`;
+      return reader.parse(rows, keys);
+    },
+    parse(rows, keys) {
       const raw = new Map(rows.map((r) => [r.key, r.value]));
       const out = {} as Record<string, unknown>;
       for (const key of keys) {
@@ -51,4 +56,5 @@ export function createPolicyReader(deps: { prisma: PrismaClient; logger: Logger 
       return out as { [P in (typeof keys)[number]]: PolicyValue<P> };
     },
   };
+  return reader;
 }

@@ -1,9 +1,9 @@
 import { ConflictError, NotFoundError } from '@opsloop/core';
 import { inTransaction, withTransientRetry, type Prisma } from '@opsloop/db';
-import { writeEvents } from '../events.ts';
-import { getProposal, type ProposalView } from '../queries/proposals.ts';
-import { applyDecision, type ProposalDeps } from './createProposal.ts';
-import { evaluateCapGate, evaluatePolicyGates, readDecisionPolicy, type DecisionPolicy, type GateDecision } from './gates.ts';
+import type { ProposalView } from '../queries/proposals.ts';
+import type { ProposalDeps } from './createProposal.ts';
+import { recordDecision } from './recordDecision.ts';
+import { evaluateCapGate, evaluatePolicyGates, readDecisionPolicy, type GateDecision } from './gates.ts';
 import { POLICY_FALLBACKS } from '../policy/schemas.ts';
 import type { Skill, ValidatedStep } from './validateProposal.ts';
 
@@ -25,14 +25,13 @@ export function approveProposal(deps: ProposalDeps, id: string, by?: string): Pr
     inTransaction(deps.prisma, async (tx) => {
       const now = deps.clock.now();
       const p = await lockPending(tx, id);
-      const policy = (await readDecisionPolicy(tx, deps.policy, p)) as DecisionPolicy;
+      const policy = await readDecisionPolicy(tx, deps.policy, p);
       let decision: GateDecision = evaluatePolicyGates(policy, p, 'manual');
       if (decision.status === 'pending') throw new ConflictError(decision.reason);
       if (decision.status === 'approved') {
         decision = (await evaluateCapGate(tx, policy.daily_quotas, p.steps, now, deps.timeZone)) ?? { ...decision, reason: by ? `approved by ${by}` : decision.reason };
       }
-      await writeEvents(tx, await applyDecision(tx, policy, p, decision, now));
-      return (await getProposal(tx, id))!;
+      return (await recordDecision(tx, policy.step_defaults, p, decision, now))!;
     }),
   );
 }
@@ -40,8 +39,7 @@ export function approveProposal(deps: ProposalDeps, id: string, by?: string): Pr
 export function rejectProposal(deps: ProposalDeps, id: string, reason: string): Promise<ProposalView> {
   return inTransaction(deps.prisma, async (tx) => {
     const p = await lockPending(tx, id);
-    await writeEvents(tx, await applyDecision(tx, POLICY_FALLBACKS, p, { status: 'rejected', reason }, deps.clock.now()));
-    return (await getProposal(tx, id))!;
+    return (await recordDecision(tx, POLICY_FALLBACKS.step_defaults, p, { status: 'rejected', reason }, deps.clock.now()))!;
   });
 }
 

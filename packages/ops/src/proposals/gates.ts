@@ -1,7 +1,7 @@
 import type { Prisma} from '@opsloop/db';
 import { type DbClient } from '@opsloop/db';
 import type { PolicyReader } from '../policy/readPolicy.ts';
-import { kindMatches } from '../policy/schemas.ts';
+import { kindMatches, type PolicyValue } from '../policy/schemas.ts';
 import type { ValidatedStep } from './validateProposal.ts';
 import { SKILLS, type Skill } from './validateProposal.ts';
 
@@ -19,11 +19,16 @@ export interface GateInput {
  * Skill gates, then the kill switch, then auto-approval. Reads policy fresh inside the
  * caller's transaction. Does not apply cap gates: those count and lock, see capGate.
  */
-/** Every policy value a proposal decision needs, read in one query. */
-export async function readDecisionPolicy(tx: DbClient, policy: PolicyReader, proposal: GateInput) {
-  return policy.read(tx, ['system_enabled', 'auto_approve', 'daily_quotas', 'step_defaults', ...skillsOf(proposal)]);
+/** Every policy key a decision on this proposal reads. */
+export function decisionPolicyKeys(proposal: GateInput) {
+  return ['system_enabled', 'auto_approve', 'daily_quotas', 'step_defaults', ...skillsOf(proposal)] as const;
 }
-export type DecisionPolicy = Awaited<ReturnType<typeof readDecisionPolicy>> & Record<Skill, { enabled: boolean }>;
+
+/** Every policy value a proposal decision needs, read in one query. */
+export async function readDecisionPolicy(tx: DbClient, policy: PolicyReader, proposal: GateInput): Promise<DecisionPolicy> {
+  return (await policy.read(tx, decisionPolicyKeys(proposal))) as DecisionPolicy;
+}
+export type DecisionPolicy = { [K in 'system_enabled' | 'auto_approve' | 'daily_quotas' | 'step_defaults']: PolicyValue<K> } & Record<Skill, { enabled: boolean }>;
 
 function skillsOf(proposal: GateInput): Skill[] {
   return [...new Set([proposal.skill, ...proposal.steps.map((s) => s.skill)])].filter((s): s is Skill => (SKILLS as readonly string[]).includes(s));

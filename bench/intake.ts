@@ -1,0 +1,52 @@
+// npm run bench:intake -- [seconds=10] [connections=50]
+// autocannon (this process) against POST /api/ops/proposal served by the real app in a
+// child process (bench/intakeServer.ts) on a real database.
+import { fork } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+const [seconds = 10, connections = 50] = process.argv.slice(2).map(Number);
+const token = 'bench-token-0123456789abcdefgh';
+const child = fork(path.join(path.dirname(fileURLToPath(import.meta.url)), 'intakeServer.ts'), [token], {
+  execArgv: ['--import', 'tsx', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=.data/prof'] : [])],
+  stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+});
+const base = await new Promise<string>((resolve, reject) => {
+  child.stdout!.on('data', (chunk: Buffer) => {
+    const match = /listening (\S+)/.exec(chunk.toString());
+    if (match) resolve(match[1]!);
+  });
+  child.once('exit', (code) => reject(new Error(`server exited ${code}`)));
+});
+
+let n = 0;
+const result = await autocannon({
+  url: `${base}/api/ops/proposal`,
+  method: 'POST',
+  connections,
+  duration: seconds,
+  headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+  requests: [
+    {
+      setupRequest: (req) => ({
+        ...req,
+        body: JSON.stringify({ title: `intake ${n++}`, skill: 'ops_internal', steps: [{ kind: 'ops.noop', params: {} }, { kind: 'ops.noop', params: {} }] }),
+      }),
+    },
+  ],
+});
+child.send('report');
+const { approved } = await new Promise<{ approved: number }>((resolve) => child.once('message', (m) => resolve(m as { approved: number })));
+process.stdout.write(
+  `${JSON.stringify({
+    connections,
+    seconds: result.duration,
+    requests: result.requests.total,
+    requests_per_second: Math.round(result.requests.average),
+    non_2xx: result.non2xx,
+    errors: result.errors,
+    latency_ms: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max },
+    proposals_approved: approved,
+  })}\n`,
+);

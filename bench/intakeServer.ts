@@ -1,0 +1,37 @@
+// Child process of intake.ts: the real app on a throwaway database, in its own process
+// so the load generator does not share its CPU. Prints its URL, serves until killed.
+import type { AddressInfo } from 'node:net';
+import { silentLogger, systemClock } from '@opsloop/core';
+import { createPolicyReader, createStepCatalog, DEFAULT_STEP_KINDS } from '@opsloop/ops';
+import { createApp } from '@opsloop/api';
+import { benchDatabase } from './db.ts';
+
+const token = process.argv[2]!;
+const { db, close } = await benchDatabase(Number(process.env.BENCH_POOL_SIZE ?? 20));
+const logger = silentLogger();
+const app = createApp({
+  db,
+  logger,
+  config: { BODY_LIMIT: '1mb' },
+  tokens: { apiToken: token, heartbeatToken: token },
+  readiness: { notReadyReason: () => undefined },
+  ops: {
+    prisma: db.prisma,
+    clock: systemClock,
+    logger,
+    catalog: createStepCatalog(DEFAULT_STEP_KINDS),
+    policy: createPolicyReader({ prisma: db.prisma, logger }),
+    timeZone: 'Asia/Tokyo',
+  },
+});
+const server = app.listen(0, '127.0.0.1', () => {
+  process.stdout.write(`listening http://127.0.0.1:${(server.address() as AddressInfo).port}\n`);
+});
+process.on('message', async (message) => {
+  if (message !== 'report') return;
+  const approved = await db.prisma.opsProposal.count({ where: { status: 'approved' } });
+  process.send!({ approved });
+  server.close();
+  await close();
+  process.exit(0);
+});
