@@ -9,20 +9,22 @@ import { benchDatabase } from './db.ts';
 const token = process.argv[2]!;
 const { db, close } = await benchDatabase(Number(process.env.BENCH_POOL_SIZE ?? 20));
 const logger = silentLogger();
+const ops = {
+  prisma: db.prisma,
+  clock: systemClock,
+  logger,
+  catalog: createStepCatalog(DEFAULT_STEP_KINDS),
+  policy: createPolicyReader({ prisma: db.prisma, logger }),
+  timeZone: 'Asia/Tokyo',
+};
 const app = createApp({
   db,
   logger,
   config: { BODY_LIMIT: '1mb' },
   tokens: { apiToken: token, heartbeatToken: token },
   readiness: { notReadyReason: () => undefined },
-  ops: {
-    prisma: db.prisma,
-    clock: systemClock,
-    logger,
-    catalog: createStepCatalog(DEFAULT_STEP_KINDS),
-    policy: createPolicyReader({ prisma: db.prisma, logger }),
-    timeZone: 'Asia/Tokyo',
-  },
+  ops,
+  heartbeat: { ...ops, pool: db.pool, heartbeatWindowMinutes: 15 },
 });
 const server = app.listen(0, '127.0.0.1', () => {
   process.stdout.write(`listening http://127.0.0.1:${(server.address() as AddressInfo).port}\n`);

@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import { Writable } from 'node:stream';
 import supertest from 'supertest';
 import { createLogger, FakeClock, type Clock } from '@opsloop/core';
-import { createPolicyReader, createStepCatalog, DEFAULT_STEP_KINDS, type StepKindDefinition } from '@opsloop/ops';
+import { createPolicyReader, createStepCatalog, DEFAULT_STEP_KINDS, type HeartbeatDeps, type StepKindDefinition } from '@opsloop/ops';
 import { createApp } from '@opsloop/api';
 import type { TestDatabase } from './db.ts';
 
@@ -45,7 +45,10 @@ function authed(agent: supertest.Agent) {
 }
 
 /** The real app on a real port, wired to a test database and (optionally) a fake clock. */
-export async function startTestApp(db: TestDatabase, options: { clock?: Clock; random?: () => number } = {}): Promise<TestApp> {
+export async function startTestApp(
+  db: TestDatabase,
+  options: { clock?: Clock; random?: () => number; heartbeat?: Partial<HeartbeatDeps> } = {},
+): Promise<TestApp> {
   const lines: string[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -63,6 +66,7 @@ export async function startTestApp(db: TestDatabase, options: { clock?: Clock; r
     tokens: { apiToken: API_TOKEN, heartbeatToken: HEARTBEAT_TOKEN },
     readiness: { notReadyReason: () => undefined },
     ops,
+    heartbeat: { ...ops, pool: db.pool, heartbeatWindowMinutes: 15, ...options.heartbeat },
   });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));

@@ -121,6 +121,8 @@ CREATE TABLE ops_events (
   created_at  timestamptz(3) NOT NULL DEFAULT now()
 );
 CREATE INDEX ops_events_kind_id_idx ON ops_events (kind, id);
+-- Trigger windows: events of a kind since a time.
+CREATE INDEX ops_events_kind_created_idx ON ops_events (kind, created_at);
 CREATE INDEX ops_events_created_idx ON ops_events (created_at);
 CREATE INDEX ops_events_trace_idx ON ops_events (trace_id) WHERE trace_id IS NOT NULL;
 

@@ -3,7 +3,7 @@ import express, { type Express } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { Config, Logger } from '@opsloop/core';
 import type { Database } from '@opsloop/db';
-import type { OpsDeps, ProposalDeps } from '@opsloop/ops';
+import type { HeartbeatDeps, OpsDeps, ProposalDeps } from '@opsloop/ops';
 import { errorHandler, notFound, requireJsonBody } from './http/errors.ts';
 import { requireToken, type AuthTokens } from './http/auth.ts';
 import { healthRoutes, type Readiness } from './routes/health.ts';
@@ -11,6 +11,7 @@ import { proposalRoutes } from './routes/proposals.ts';
 import { missionRoutes } from './routes/missions.ts';
 import { policyRoutes } from './routes/policy.ts';
 import { stepRoutes } from './routes/steps.ts';
+import { heartbeatRoutes, opsReportRoutes } from './routes/heartbeat.ts';
 
 export interface AppDeps {
   db: Database;
@@ -20,6 +21,7 @@ export interface AppDeps {
   /** Lets /ready answer 503 while the process starts up or drains. */
   readiness: Readiness;
   ops: OpsDeps & ProposalDeps;
+  heartbeat: HeartbeatDeps;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -43,6 +45,7 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(healthRoutes(deps));
+  app.use(heartbeatRoutes(deps.heartbeat, deps.tokens));
 
   // Every /api/ops route needs the API token (reads too: they expose operations data).
   // Authenticate before parsing the body, so an unauthenticated caller cannot make us
@@ -55,6 +58,7 @@ export function createApp(deps: AppDeps): Express {
   api.use(missionRoutes(deps.ops));
   api.use(policyRoutes(deps.ops));
   api.use(stepRoutes(deps.ops));
+  api.use(opsReportRoutes(deps.heartbeat));
   app.use('/api/ops', api);
 
   app.use(notFound);

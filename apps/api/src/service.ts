@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { systemClock, type Config, type Logger } from '@opsloop/core';
 import { createDatabase, migrate, seed, startEmbeddedPostgres, type Database, type EmbeddedPostgres } from '@opsloop/db';
-import { createPolicyReader, createStepCatalog, createWorker, DEFAULT_STEP_KINDS, listenForSteps, opsHandlers, type Worker } from '@opsloop/ops';
+import { slackSink, createPolicyReader, createStepCatalog, createWorker, DEFAULT_STEP_KINDS, listenForSteps, opsHandlers, type Worker } from '@opsloop/ops';
 import { createApp } from './app.ts';
 import { resolveTokens } from './tokens.ts';
 
@@ -48,12 +48,19 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     policy: createPolicyReader({ prisma: db.prisma, logger }),
     timeZone: config.OPS_TIMEZONE,
   };
+  const heartbeat = {
+    ...ops,
+    pool: db.pool,
+    heartbeatWindowMinutes: config.HEARTBEAT_WINDOW_MINUTES,
+    sink: config.SLACK_WEBHOOK_URL ? slackSink(config.SLACK_WEBHOOK_URL) : undefined,
+  };
   const app = createApp({
     db,
     logger,
     config,
     tokens,
     ops,
+    heartbeat,
     readiness: { notReadyReason: () => (phase === 'ready' ? undefined : phase) },
   });
 

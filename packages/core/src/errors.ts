@@ -60,3 +60,9 @@ export function zodIssues(error: z.ZodError, prefix: (string | number)[] = []): 
     message: issue.message,
   }));
 }
+
+/** One line for a log field or a stored `last_error`: the message, plus field issues. */
+export function describeError(error: unknown): string {
+  if (error instanceof ValidationError) return `${error.message}: ${error.issues.map((i) => `${i.path} ${i.message}`).join('; ')}`;
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,86 @@
+import type { PrismaClient } from '@opsloop/db';
+import type { Clock } from '@opsloop/core';
+
+/** The calendar date (YYYY-MM-DD) of `at` in `timeZone`. */
+export function localDate(at: Date, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
+}
+
+/**
+ * What happened on one day in the configured time zone: proposals, missions and steps by
+ * status, events, mission success rate, top failing step kinds, alerts, heartbeats (and
+ * whether they went missing), Moltbook engagement figures.
+ */
+export async function dailySummary(deps: { prisma: PrismaClient; clock: Clock; timeZone: string; heartbeatWindowMinutes: number }, date?: string) {
+  const now = deps.clock.now();
+  const day = date ?? localDate(now, deps.timeZone);
+  const tz = deps.timeZone;
+  const [range] = await deps.prisma.$queryRaw<{ start: Date; end: Date }[]>`
+    SELECT (${day}::date::timestamp AT TIME ZONE ${tz}) AS start, ((${day}::date + 1)::timestamp AT TIME ZONE ${tz}) AS "end"`;
+  const { start, end } = range!;
+  const byStatus = async (table: 'ops_proposals' | 'ops_missions' | 'ops_mission_steps') => {
+    const rows = await deps.prisma.$queryRawUnsafe<{ status: string; n: number }[]>(
+      `SELECT status, count(*)::int AS n FROM ${table} WHERE created_at >= $1 AND created_at < $2 GROUP BY status ORDER BY status`,
+      start,
+      end,
+    );
+    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  };
+  const [proposals, missions, steps, counts, failing, heartbeat, engagement] = await Promise.all([
+    byStatus('ops_proposals'),
+    byStatus('ops_missions'),
+    byStatus('ops_mission_steps'),
+    deps.prisma.$queryRaw<{ events: number; alerts: number; heartbeats: number }[]>`
+      SELECT (SELECT count(*)::int FROM ops_events WHERE created_at >= ${start} AND created_at < ${end}) AS events,
+             (SELECT count(*)::int FROM ops_alerts WHERE created_at >= ${start} AND created_at < ${end}) AS alerts,
+             (SELECT count(*)::int FROM ops_heartbeat_runs WHERE started_at >= ${start} AND started_at < ${end}) AS heartbeats`,
+    deps.prisma.$queryRaw<{ kind: string; failures: number }[]>`
+      SELECT kind, count(*)::int AS failures FROM ops_step_runs
+      WHERE outcome IN ('failed', 'timed_out', 'lost') AND started_at >= ${start} AND started_at < ${end}
+      GROUP BY kind ORDER BY failures DESC, kind LIMIT 5`,
+    deps.prisma.opsHeartbeatRun.findFirst({ where: { finishedAt: { not: null } }, orderBy: { finishedAt: 'desc' }, select: { finishedAt: true, status: true } }),
+    deps.prisma.$queryRaw<{ kind: string; n: number; replies: number; rate_limited: number }[]>`
+      SELECT kind, count(*)::int AS n,
+             coalesce(sum((payload ->> 'replies_sent')::int), 0)::int AS replies,
+             count(*) FILTER (WHERE (payload ->> 'rate_limited')::boolean)::int AS rate_limited
+      FROM ops_events WHERE kind LIKE 'moltbook:%' AND created_at >= ${start} AND created_at < ${end} GROUP BY kind`,
+  ]);
+  const finished = (missions.succeeded ?? 0) + (missions.failed ?? 0);
+  const lastAt = heartbeat?.finishedAt ?? null;
+  return {
+    date: day,
+    timeZone: tz,
+    from: start,
+    to: end,
+    proposals,
+    missions,
+    steps,
+    events: counts[0]!.events,
+    missionSuccessRate: finished ? Number(((missions.succeeded ?? 0) / finished).toFixed(4)) : null,
+    topFailingStepKinds: failing,
+    alertsRaised: counts[0]!.alerts,
+    heartbeat: {
+      count: counts[0]!.heartbeats,
+      lastAt,
+      missing: !lastAt || now.getTime() - lastAt.getTime() > deps.heartbeatWindowMinutes * 60_000,
+    },
+    moltbook: Object.fromEntries(engagement.map((e) => [e.kind, { events: e.n, repliesSent: e.replies, rateLimited: e.rate_limited }])),
+    generatedAt: now,
+  };
+}
+
+export type DailySummary = Awaited<ReturnType<typeof dailySummary>>;
+
+/** The summary as people read it in Slack. */
+export function formatDailySummary(s: DailySummary): string {
+  const list = (o: Record<string, number>) => Object.entries(o).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+  return [
+    `*opsloop daily summary — ${s.date} (${s.timeZone})*`,
+    `Proposals: ${list(s.proposals)}`,
+    `Missions: ${list(s.missions)}${s.missionSuccessRate === null ? '' : ` — success rate ${(s.missionSuccessRate * 100).toFixed(1)}%`}`,
+    `Steps: ${list(s.steps)}`,
+    `Top failing step kinds: ${s.topFailingStepKinds.map((f) => `${f.kind} ×${f.failures}`).join(', ') || 'none'}`,
+    `Events: ${s.events} · Alerts raised: ${s.alertsRaised}`,
+    `Heartbeats: ${s.heartbeat.count}, last ${s.heartbeat.lastAt ? s.heartbeat.lastAt.toISOString() : 'never'}${s.heartbeat.missing ? ' — :warning: MISSING' : ''}`,
+  ].join('\n');
+}

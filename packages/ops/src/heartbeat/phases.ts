@@ -1,0 +1,32 @@
+import type pg from 'pg';
+import type { Logger } from '@opsloop/core';
+import type { ProposalDeps } from '../proposals/createProposal.ts';
+import { expireStaleProposals } from '../proposals/decideProposal.ts';
+import { recoverStaleSteps } from '../steps/recoverStaleSteps.ts';
+import type { AlertSink } from './alerts.ts';
+import { checkOpsHealth } from './checkOpsHealth.ts';
+import { evaluateTriggers } from './evaluateTriggers.ts';
+import { processReactionQueue } from './processReactionQueue.ts';
+import type { HeartbeatPhase, PhaseContext } from './runHeartbeat.ts';
+
+export interface HeartbeatDeps extends ProposalDeps {
+  logger: Logger;
+  pool: pg.Pool;
+  random?: () => number;
+  sink?: AlertSink;
+  heartbeatWindowMinutes: number;
+  /** The insight promotion phase; omitted, the phase reports "not configured". */
+  promoteInsights?: (ctx: PhaseContext) => Promise<unknown>;
+}
+
+/** The heartbeat's phases, in order, with their budgets. */
+export function heartbeatPhases(deps: HeartbeatDeps): HeartbeatPhase[] {
+  return [
+    { name: 'evaluateTriggers', budgetMs: 4000, run: (ctx) => evaluateTriggers(deps, ctx) },
+    { name: 'processReactionQueue', budgetMs: 3000, run: (ctx) => processReactionQueue(deps, ctx) },
+    { name: 'promoteInsights', budgetMs: 30_000, run: (ctx) => (deps.promoteInsights ? deps.promoteInsights(ctx) : Promise.resolve({ skipped: 'not configured' })) },
+    { name: 'recoverStaleSteps', budgetMs: 3000, run: () => recoverStaleSteps(deps) },
+    { name: 'expireStaleProposals', budgetMs: 2000, run: () => expireStaleProposals(deps) },
+    { name: 'checkOpsHealth', budgetMs: 10_000, run: () => checkOpsHealth(deps) },
+  ];
+}
