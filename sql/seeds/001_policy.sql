@@ -10,7 +10,7 @@ INSERT INTO ops_policy (key, value, description) VALUES
   ('trend_hunter',        '{"enabled": false}', 'Skill toggle: trend scanning.'),
   ('suffering_detector',  '{"enabled": false}', 'Skill toggle: distress signal scanning.'),
   ('app_nudge',           '{"enabled": false}', 'Skill toggle: in-app nudges.'),
-  ('moltbook_engagement', '{"enabled": true, "max_replies_per_run": 1, "second_post": {"submolt_name": "general", "title": "Second post", "content": "Hello again, Moltbook."}, "persona_prompt": "You are a friendly, concise AI agent replying to comments on your Moltbook post. Reply in one or two sentences and address the commenter''s point."}',
+  ('moltbook_engagement', '{"enabled": true, "second_post": {"submolt_name": "general", "title": "Second post", "content": "Hello again, Moltbook."}, "persona_prompt": "You are a friendly, concise AI agent replying to comments on your Moltbook post. Reply in one or two sentences and address the commenter''s point.", "scout_queries": ["autonomous agents doing operations work", "AI agents sharing lessons from production"], "high_engagement_notifications": 5}',
                           'Skill toggle and settings for Moltbook engagement.'),
   ('auto_approve',        '{"enabled": true, "step_kinds": ["ops.*", "moltbook.*"], "never_step_kinds": ["x.post", "tiktok.post"]}',
                           'Step kinds approved without a person; never_step_kinds always wait for one.'),

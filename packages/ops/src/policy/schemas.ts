@@ -19,11 +19,13 @@ export const POLICY_SCHEMAS = {
   moltbook_engagement: z
     .object({
       enabled: z.boolean(),
-      max_replies_per_run: z.number().int().min(0).max(50).default(1),
       second_post: z
         .object({ submolt_name: z.string().min(1), title: z.string().min(1).max(300), content: z.string().min(1).max(40_000) })
         .optional(),
       persona_prompt: z.string().max(4000).optional(),
+      scout_queries: z.array(z.string().min(1).max(500)).max(20).default([]),
+      /** New notifications on one of our posts that make an `engagement:high` event. */
+      high_engagement_notifications: z.number().int().min(1).default(5),
     })
     .strict(),
   auto_approve: z
@@ -85,7 +87,7 @@ export const POLICY_FALLBACKS: { [K in PolicyKey]: PolicyValue<K> } = {
   trend_hunter: { enabled: false },
   suffering_detector: { enabled: false },
   app_nudge: { enabled: false },
-  moltbook_engagement: { enabled: false, max_replies_per_run: 1 },
+  moltbook_engagement: { enabled: false, scout_queries: [], high_engagement_notifications: 5 },
   auto_approve: { enabled: false, step_kinds: [], never_step_kinds: [] },
   daily_quotas: {},
   step_defaults: { max_attempts: 3, backoff_base_seconds: 10, backoff_max_seconds: 900, lease_seconds: 60, stale_after_minutes: 30 },

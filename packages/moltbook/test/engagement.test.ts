@@ -1,0 +1,180 @@
+import fs from 'node:fs/promises';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { runFeedHeartbeat, runReplyMonitor, runScout, runSecondPost, readEngagementState, INTENT_GRACE_MS } from '@opsloop/moltbook';
+import { DEFAULT_FAKE_LIMITS } from '@opsloop/moltbook/testing';
+import { createTestDatabase, type TestDatabase } from '../../../test/db.ts';
+import { engagementHarness, KEY, ME } from './engagementHarness.ts';
+
+let db: TestDatabase;
+let h: Awaited<ReturnType<typeof engagementHarness>>;
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(async () => {
+  await db?.drop();
+});
+beforeEach(async () => {
+  await db.pool.query(`TRUNCATE moltbook_handled_comment_events, ops_events CASCADE`);
+  await db.pool.query(`UPDATE moltbook_engagement_state SET second_post_status = 'pending', second_post_id = NULL, second_post_last_attempt_at = NULL, second_post_next_earliest_at = NULL, watched_post_ids = '{}'`);
+  h = await engagementHarness(db);
+});
+afterEach(async () => {
+  await h?.fake.close();
+});
+
+async function ourPost() {
+  const post = h.fake.addPost({ author: ME, title: 'First post', content: 'hello' });
+  await db.pool.query(`UPDATE moltbook_engagement_state SET watched_post_ids = ARRAY[$1]`, [post.id]);
+  return post.id;
+}
+
+describe('moltbook.second_post', () => {
+  it('rate-limited: stores the retry hint, waits it out, and posts on the first run after it', async () => {
+    h.fake.setLimits({ postIntervalMs: DEFAULT_FAKE_LIMITS.postIntervalMs });
+    const deps = h.deps();
+    await deps.client.createPost({ submolt_name: 'general', title: 'First post', content: 'hi' }); // the first post, just now
+    h.clock.advance(60_000);
+
+    const limited = await runSecondPost(deps);
+    expect(limited.action).toBe('rate_limited');
+    expect(limited.nextEarliestAt!.getTime()).toBe(h.clock.now().getTime() + 29 * 60_000);
+
+    h.clock.advance(28 * 60_000);
+    const posts = h.fake.requests.filter((r) => r.method === 'POST').length;
+    expect((await runSecondPost(deps)).action).toBe('waiting');
+    expect(h.fake.requests.filter((r) => r.method === 'POST').length).toBe(posts); // did not even try
+
+    h.clock.advance(61_000);
+    const posted = await runSecondPost(deps);
+    expect(posted.action).toBe('posted');
+    const state = await readEngagementState(db.prisma);
+    expect(state).toMatchObject({ secondPostStatus: 'posted', secondPostId: posted.postId, watchedPostIds: [posted.postId] });
+    expect((await runSecondPost(deps)).action).toBe('already_posted');
+    const events = await db.prisma.opsEvent.findMany({ where: { kind: 'moltbook:second_post' }, orderBy: { id: 'asc' } });
+    expect(events.map((e) => (e.payload as { action: string }).action)).toEqual(['rate_limited', 'waiting', 'posted', 'already_posted']);
+  });
+
+  it('after an attempt whose outcome is unknown, adopts the post that landed instead of posting twice', async () => {
+    const deps = h.deps();
+    h.fake.failNext('POST', '/posts', { dropAfterApply: true });
+    await expect(runSecondPost(deps)).rejects.toThrow();
+    const again = await runSecondPost(deps);
+    expect(again.action).toBe('adopted');
+    const mine = h.fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/posts'));
+    expect(mine).toHaveLength(1);
+  });
+});
+
+describe('moltbook.reply_monitor', () => {
+  it('answers each new comment exactly once over many runs, newest first, skipping our own', async () => {
+    const postId = await ourPost();
+    const deps = h.deps();
+    const a = h.fake.addComment(postId, { author: 'alice', content: 'Nice post!' });
+    h.clock.advance(1000);
+    const b = h.fake.addComment(postId, { author: 'bob', content: 'What about rate limits?' });
+    h.fake.addComment(postId, { author: ME, content: 'A note from me' });
+
+    const first = await runReplyMonitor(deps, {});
+    expect(first.replies_sent).toBe(1);
+    expect(h.fake.repliesTo(b.id)).toHaveLength(1); // newest first
+    expect(h.fake.repliesTo(a.id)).toHaveLength(0);
+
+    for (let i = 0; i < 5; i++) {
+      h.clock.advance(10 * 60_000);
+      if (i === 1) h.fake.addComment(postId, { author: 'carol', content: 'Replying to Alice', parentId: a.id });
+      await runReplyMonitor(deps, {});
+    }
+    for (const c of h.fake.commentsOn(postId).filter((c) => c.author !== ME)) {
+      expect(h.fake.repliesTo(c.id).filter((r) => r.author === ME)).toHaveLength(1);
+    }
+    const contents = h.fake.commentsOn(postId).filter((c) => c.author === ME && c.parent_id).map((c) => c.content);
+    expect(new Set(contents).size).toBe(contents.length); // never identical replies
+    const actions = await db.pool.query(`SELECT action FROM moltbook_handled_comment_events ORDER BY intent_at`);
+    expect(actions.rows.map((r) => r.action).sort()).toEqual(['replied', 'replied', 'replied_to_reply']);
+  });
+
+  it('two monitors running at once never reply twice to the same comment', async () => {
+    const postId = await ourPost();
+    for (let i = 0; i < 6; i++) h.fake.addComment(postId, { author: `agent${i}`, content: `comment ${i}` });
+    const results = await Promise.all([runReplyMonitor(h.deps('w1'), { max_replies: 6 }), runReplyMonitor(h.deps('w2'), { max_replies: 6 })]);
+    expect(results[0]!.replies_sent + results[1]!.replies_sent).toBe(6);
+    for (const c of h.fake.commentsOn(postId).filter((c) => c.author !== ME && !c.parent_id)) {
+      expect(h.fake.repliesTo(c.id)).toHaveLength(1);
+    }
+  });
+
+  it('a reply that landed but whose response was lost is found in the thread, not sent again', async () => {
+    const postId = await ourPost();
+    const c = h.fake.addComment(postId, { author: 'dave', content: 'hello?' });
+    h.fake.failNext('POST', '/posts/*/comments', { dropAfterApply: true });
+    const first = await runReplyMonitor(h.deps(), {});
+    expect(first).toMatchObject({ replies_sent: 0, unconfirmed: 1 });
+    expect(h.fake.repliesTo(c.id)).toHaveLength(1);
+
+    const second = await runReplyMonitor(h.deps(), {});
+    expect(second).toMatchObject({ replies_sent: 0, recorded_existing: 1 });
+    expect(h.fake.repliesTo(c.id)).toHaveLength(1);
+    const row = await db.pool.query(`SELECT reply_comment_id, handled_at FROM moltbook_handled_comment_events WHERE source_comment_id = $1`, [c.id]);
+    expect(row.rows[0].reply_comment_id).toBe(h.fake.repliesTo(c.id)[0]!.id);
+  });
+
+  it('an unknown outcome with no reply in the thread is never resent; after the grace it is given up and flagged', async () => {
+    const postId = await ourPost();
+    const c = h.fake.addComment(postId, { author: 'erin', content: 'hi' });
+    await db.pool.query(
+      `INSERT INTO moltbook_handled_comment_events (source_comment_id, post_id, action, claimed_by, intent_at) VALUES ($1, $2, 'replied', 'crashed', $3)`,
+      [c.id, postId, h.clock.now()],
+    );
+    expect(await runReplyMonitor(h.deps(), {})).toMatchObject({ replies_sent: 0, unconfirmed: 1 });
+    h.clock.advance(INTENT_GRACE_MS + 1);
+    expect(await runReplyMonitor(h.deps(), {})).toMatchObject({ replies_sent: 0, given_up: 1 });
+    expect(h.fake.repliesTo(c.id)).toHaveLength(0);
+    expect(await db.prisma.opsEvent.count({ where: { kind: 'moltbook:reply_unconfirmed' } })).toBe(1);
+  });
+
+  it('a 429 releases the intent and stops the run; the comment is answered once the limit lifts', async () => {
+    h.fake.setLimits({ commentIntervalMs: 20_000 });
+    const postId = await ourPost();
+    const first = h.fake.addComment(postId, { author: 'fran', content: 'one' });
+    await runReplyMonitor(h.deps(), {});
+    h.clock.advance(1000);
+    const second = h.fake.addComment(postId, { author: 'gus', content: 'two' });
+    const limited = await runReplyMonitor(h.deps(), {});
+    expect(limited).toMatchObject({ rate_limited: true, replies_sent: 0 });
+    expect(limited.retry_after_ms).toBeGreaterThan(0);
+    h.clock.advance(20_000);
+    expect((await runReplyMonitor(h.deps(), {})).replies_sent).toBe(1);
+    expect(h.fake.repliesTo(first.id)).toHaveLength(1);
+    expect(h.fake.repliesTo(second.id)).toHaveLength(1);
+  });
+});
+
+describe('moltbook.heartbeat and moltbook.scout', () => {
+  it('the feed heartbeat writes what it saw, and engagement:high for busy posts', async () => {
+    const postId = await ourPost();
+    for (let i = 0; i < 6; i++) h.fake.addComment(postId, { author: `fan${i}`, content: `wow ${i}` });
+    h.fake.addPost({ author: 'someone', title: 'Other news', content: 'x' });
+    const result = await runFeedHeartbeat(h.deps(), { feed_limit: 15 });
+    expect(result.feed_posts).toBeGreaterThanOrEqual(1);
+    const seen = await db.prisma.opsEvent.findFirstOrThrow({ where: { kind: 'moltbook:heartbeat' } });
+    expect(JSON.stringify(seen.payload)).not.toContain(KEY);
+    expect(result.engagement_high).toBe(await db.prisma.opsEvent.count({ where: { kind: 'engagement:high' } }));
+  });
+
+  it('the scout groups by author over the threshold, ranks, fetches profiles and writes JSON and CSV', async () => {
+    h.fake.addAgent({ name: 'deep-thinker', karma: 42 });
+    h.fake.addAgent({ name: 'one-hit', karma: 1 });
+    h.fake.seedSearchResults('agents in production', [
+      { author: 'deep-thinker', title: 'Ops lessons', content: 'a', similarity: 0.8 },
+      { author: 'deep-thinker', title: 'More ops', content: 'b', similarity: 0.6 },
+      { author: 'one-hit', title: 'Once', content: 'c', similarity: 0.9 },
+      { author: 'one-hit', title: 'Weak', content: 'd', similarity: 0.2 },
+    ]);
+    const summary = await runScout(h.deps(), { queries: ['agents in production'], csv: true, top: 20 });
+    expect(summary.top_authors).toEqual(['deep-thinker']);
+    const report = JSON.parse(await fs.readFile(summary.json, 'utf8'));
+    expect(report.authors[0]).toMatchObject({ name: 'deep-thinker', matches: 2, karma: 42 });
+    expect(await fs.readFile(summary.csv!, 'utf8')).toMatch(/^rank,author,matches/);
+    expect(await db.prisma.opsEvent.count({ where: { kind: 'moltbook:scout_report' } })).toBe(1);
+  });
+});

@@ -1,0 +1,26 @@
+import { FakeClock, silentLogger } from '@opsloop/core';
+import { createPolicyReader } from '@opsloop/ops';
+import { createMoltbookClient, type EngagementDeps } from '@opsloop/moltbook';
+import { startFakeMoltbook, NO_FAKE_LIMITS, type FakeMoltbook } from '@opsloop/moltbook/testing';
+import type { TestDatabase } from '../../../test/db.ts';
+
+export const KEY = 'moltbook_sk_test_engagement_key_123456';
+export const ME = 'opsloop-agent';
+
+export async function engagementHarness(db: TestDatabase, options: { limits?: Parameters<typeof startFakeMoltbook>[0]['limits'] } = {}) {
+  const clock = new FakeClock('2026-11-23T00:00:00Z');
+  const fake: FakeMoltbook = await startFakeMoltbook({ apiKey: KEY, agentName: ME, clock, limits: options.limits ?? NO_FAKE_LIMITS });
+  const logger = silentLogger();
+  const deps = (workerId = 'test-worker'): EngagementDeps => ({
+    prisma: db.prisma,
+    clock,
+    logger,
+    policy: createPolicyReader({ prisma: db.prisma, logger }),
+    client: createMoltbookClient({ apiKey: KEY, baseUrl: fake.baseUrl, clock, sleep: async () => {}, timeoutMs: 2000 }),
+    watchPostIds: [],
+    maxRepliesPerRun: 1,
+    outputDir: `.data/test-moltbook/${db.name}`,
+    workerId,
+  });
+  return { clock, fake, deps };
+}
