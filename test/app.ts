@@ -5,6 +5,7 @@ import supertest from 'supertest';
 import { createLogger, FakeClock, type Clock } from '@opsloop/core';
 import { createPolicyReader, createStepCatalog, DEFAULT_STEP_KINDS, type HeartbeatDeps, type StepKindDefinition } from '@opsloop/ops';
 import { createApp } from '@opsloop/api';
+import { MOLTBOOK_STEP_KINDS } from '@opsloop/moltbook';
 import type { TestDatabase } from './db.ts';
 
 export const API_TOKEN = 'test-api-token-0123456789abcdef';
@@ -28,7 +29,7 @@ export function createOps(db: TestDatabase, clock: Clock, extraKinds: StepKindDe
     prisma: db.prisma,
     clock,
     logger,
-    catalog: createStepCatalog([...DEFAULT_STEP_KINDS, ...extraKinds]),
+    catalog: createStepCatalog([...DEFAULT_STEP_KINDS, ...MOLTBOOK_STEP_KINDS, ...extraKinds]),
     policy: createPolicyReader({ prisma: db.prisma, logger }),
     timeZone: 'Asia/Tokyo',
     random,

@@ -1,7 +1,9 @@
 import type { Server } from 'node:http';
+import { hostname } from 'node:os';
 import { systemClock, type Config, type Logger } from '@opsloop/core';
 import { createDatabase, migrate, seed, startEmbeddedPostgres, type Database, type EmbeddedPostgres } from '@opsloop/db';
 import { slackSink, createPolicyReader, createStepCatalog, createWorker, DEFAULT_STEP_KINDS, listenForSteps, opsHandlers, type Worker } from '@opsloop/ops';
+import { assertPinnedBaseUrl, createMoltbookClient, moltbookHandlers, MOLTBOOK_STEP_KINDS, type EngagementDeps } from '@opsloop/moltbook';
 import { createApp } from './app.ts';
 import { resolveTokens } from './tokens.ts';
 
@@ -20,6 +22,8 @@ export interface RunningService {
  */
 export async function startService(config: Config, logger: Logger): Promise<RunningService> {
   let phase: 'starting' | 'ready' | 'shutting down' = 'starting';
+  // Refused before anything starts: the bare host redirects and drops the key.
+  assertPinnedBaseUrl(config.MOLTBOOK_BASE_URL);
   let embedded: EmbeddedPostgres | undefined;
   if (!config.DATABASE_URL) {
     embedded = await startEmbeddedPostgres({ dataDir: `${config.DATA_DIR}/postgres`, port: config.EMBEDDED_PG_PORT, logger });
@@ -44,10 +48,20 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     prisma: db.prisma,
     clock,
     logger,
-    catalog: createStepCatalog(DEFAULT_STEP_KINDS),
+    catalog: createStepCatalog([...DEFAULT_STEP_KINDS, ...MOLTBOOK_STEP_KINDS]),
     policy: createPolicyReader({ prisma: db.prisma, logger }),
     timeZone: config.OPS_TIMEZONE,
   };
+  const engagement: EngagementDeps | undefined = config.MOLTBOOK_API_KEY
+    ? {
+        ...ops,
+        client: createMoltbookClient({ apiKey: config.MOLTBOOK_API_KEY, baseUrl: config.MOLTBOOK_BASE_URL, logger: logger.child({ component: 'moltbook' }) }),
+        watchPostIds: config.MOLTBOOK_WATCH_POST_IDS,
+        maxRepliesPerRun: config.MOLTBOOK_REPLY_MAX_PER_RUN,
+        outputDir: config.MOLTBOOK_OUTPUT_DIR,
+        workerId: `${hostname()}:${process.pid}`,
+      }
+    : undefined;
   const heartbeat = {
     ...ops,
     pool: db.pool,
@@ -72,7 +86,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   let worker: Worker | undefined;
   let listener: { close(): Promise<void> } | undefined;
   if (config.WORKERS_ENABLED) {
-    worker = createWorker({ deps: ops, handlers: opsHandlers(() => clock.now()), concurrency: config.WORKER_CONCURRENCY, pollMs: config.WORKER_POLL_MS });
+    const handlers = new Map([...opsHandlers(() => clock.now()), ...moltbookHandlers(engagement)]);
+    worker = createWorker({ deps: ops, handlers, concurrency: config.WORKER_CONCURRENCY, pollMs: config.WORKER_POLL_MS });
     listener = listenForSteps(url, logger, () => worker!.wake());
     worker.start();
   }

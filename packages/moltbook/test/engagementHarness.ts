@@ -1,4 +1,4 @@
-import { FakeClock, silentLogger } from '@opsloop/core';
+import { FakeClock, silentLogger, type Clock } from '@opsloop/core';
 import { createPolicyReader } from '@opsloop/ops';
 import { createMoltbookClient, type EngagementDeps } from '@opsloop/moltbook';
 import { startFakeMoltbook, NO_FAKE_LIMITS, type FakeMoltbook } from '@opsloop/moltbook/testing';
@@ -10,17 +10,21 @@ export const ME = 'opsloop-agent';
 export async function engagementHarness(db: TestDatabase, options: { limits?: Parameters<typeof startFakeMoltbook>[0]['limits'] } = {}) {
   const clock = new FakeClock('2026-11-23T00:00:00Z');
   const fake: FakeMoltbook = await startFakeMoltbook({ apiKey: KEY, agentName: ME, clock, limits: options.limits ?? NO_FAKE_LIMITS });
+  return { clock, fake, deps: (workerId = 'test-worker') => engagementDeps(db, fake.baseUrl, clock, workerId) };
+}
+
+/** Engagement dependencies against a (fake) Moltbook at `baseUrl`. */
+export function engagementDeps(db: TestDatabase, baseUrl: string, clock: Clock, workerId = 'test-worker'): EngagementDeps {
   const logger = silentLogger();
-  const deps = (workerId = 'test-worker'): EngagementDeps => ({
+  return {
     prisma: db.prisma,
     clock,
     logger,
     policy: createPolicyReader({ prisma: db.prisma, logger }),
-    client: createMoltbookClient({ apiKey: KEY, baseUrl: fake.baseUrl, clock, sleep: async () => {}, timeoutMs: 2000 }),
+    client: createMoltbookClient({ apiKey: KEY, baseUrl, clock, sleep: async () => {}, timeoutMs: 2000 }),
     watchPostIds: [],
     maxRepliesPerRun: 1,
     outputDir: `.data/test-moltbook/${db.name}`,
     workerId,
-  });
-  return { clock, fake, deps };
+  };
 }
