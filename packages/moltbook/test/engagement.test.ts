@@ -93,6 +93,15 @@ describe('moltbook.reply_monitor', () => {
     expect(actions.rows.map((r) => r.action).sort()).toEqual(['replied', 'replied', 'replied_to_reply']);
   });
 
+  it('counts duplicates it finds in the thread (for the daily summary) and never adds to them', async () => {
+    const postId = await ourPost();
+    const c = h.fake.addComment(postId, { author: 'hal', content: 'hi' });
+    h.fake.addComment(postId, { author: ME, content: 'reply one', parentId: c.id });
+    h.fake.addComment(postId, { author: ME, content: 'reply two', parentId: c.id });
+    expect(await runReplyMonitor(h.deps(), {})).toMatchObject({ duplicates_seen: 1, replies_sent: 0, recorded_existing: 1 });
+    expect(h.fake.repliesTo(c.id)).toHaveLength(2);
+  });
+
   it('two monitors running at once never reply twice to the same comment', async () => {
     const postId = await ourPost();
     for (let i = 0; i < 6; i++) h.fake.addComment(postId, { author: `agent${i}`, content: `comment ${i}` });

@@ -20,6 +20,8 @@ export interface ReplyMonitorResult {
   recorded_existing: number;
   unconfirmed: number;
   given_up: number;
+  /** Comments that already carry more than one reply of ours (should stay 0). */
+  duplicates_seen: number;
   rate_limited: boolean;
   retry_after_ms: number | null;
 }
@@ -40,7 +42,7 @@ const newestFirst = (a: Comment, b: Comment) => (b.created_at ?? '').localeCompa
  * outcome is unknown is resolved by finding our reply in the thread.
  */
 export async function runReplyMonitor(deps: EngagementDeps, params: { max_replies?: number; post_ids?: string[] }): Promise<ReplyMonitorResult> {
-  const result: ReplyMonitorResult = { posts_checked: 0, replies_sent: 0, recorded_existing: 0, unconfirmed: 0, given_up: 0, rate_limited: false, retry_after_ms: null };
+  const result: ReplyMonitorResult = { posts_checked: 0, replies_sent: 0, recorded_existing: 0, unconfirmed: 0, given_up: 0, duplicates_seen: 0, rate_limited: false, retry_after_ms: null };
   const max = params.max_replies ?? deps.maxRepliesPerRun;
   const { moltbook_engagement: policy } = await deps.policy.read(deps.prisma, ['moltbook_engagement']);
   const me = await deps.client.getMe();
@@ -64,10 +66,12 @@ export async function runReplyMonitor(deps: EngagementDeps, params: { max_replie
 
     for (const comment of [...comments].sort(newestFirst)) {
       if (comment.author?.name === me.name) continue; // our own
+      const kids = children.get(comment.id) ?? [];
+      const oursAll = kids.filter((k) => k.author?.name === me.name);
+      result.duplicates_seen += Math.max(0, oursAll.length - 1);
       const row = handled.get(comment.id);
       if (row?.handled_at) continue;
-      const kids = children.get(comment.id) ?? [];
-      const ours = kids.find((k) => k.author?.name === me.name);
+      const ours = oursAll[0];
       const action = comment.parent_id ? 'replied_to_reply' : 'replied';
       const now = deps.clock.now();
       if (ours) {

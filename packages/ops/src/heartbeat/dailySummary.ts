@@ -39,11 +39,19 @@ export async function dailySummary(deps: { prisma: PrismaClient; clock: Clock; t
       WHERE outcome IN ('failed', 'timed_out', 'lost') AND started_at >= ${start} AND started_at < ${end}
       GROUP BY kind ORDER BY failures DESC, kind LIMIT 5`,
     deps.prisma.opsHeartbeatRun.findFirst({ where: { finishedAt: { not: null } }, orderBy: { finishedAt: 'desc' }, select: { finishedAt: true, status: true } }),
-    deps.prisma.$queryRaw<{ kind: string; n: number; replies: number; rate_limited: number }[]>`
-      SELECT kind, count(*)::int AS n,
-             coalesce(sum((payload ->> 'replies_sent')::int), 0)::int AS replies,
-             count(*) FILTER (WHERE (payload ->> 'rate_limited')::boolean)::int AS rate_limited
-      FROM ops_events WHERE kind LIKE 'moltbook:%' AND created_at >= ${start} AND created_at < ${end} GROUP BY kind`,
+    deps.prisma.$queryRaw<{ runs: number; replies: number; rate_limited: number; duplicates: number; step_runs: number; step_failures: number }[]>`
+      SELECT
+        (SELECT count(*)::int FROM ops_events WHERE kind = 'moltbook:reply_monitor' AND created_at >= ${start} AND created_at < ${end}) AS runs,
+        (SELECT coalesce(sum((payload ->> 'replies_sent')::int), 0)::int FROM ops_events
+           WHERE kind = 'moltbook:reply_monitor' AND created_at >= ${start} AND created_at < ${end}) AS replies,
+        (SELECT count(*)::int FROM ops_events WHERE kind IN ('moltbook:reply_monitor', 'moltbook:second_post')
+           AND (payload ->> 'rate_limited')::boolean AND created_at >= ${start} AND created_at < ${end}) AS rate_limited,
+        (SELECT coalesce(sum((payload ->> 'duplicates_seen')::int), 0)::int FROM ops_events
+           WHERE kind = 'moltbook:reply_monitor' AND created_at >= ${start} AND created_at < ${end}) AS duplicates,
+        (SELECT count(*)::int FROM ops_step_runs WHERE kind = 'moltbook.reply_monitor' AND outcome <> 'running'
+           AND started_at >= ${start} AND started_at < ${end}) AS step_runs,
+        (SELECT count(*)::int FROM ops_step_runs WHERE kind = 'moltbook.reply_monitor' AND outcome IN ('failed', 'timed_out', 'lost')
+           AND started_at >= ${start} AND started_at < ${end}) AS step_failures`,
   ]);
   const finished = (missions.succeeded ?? 0) + (missions.failed ?? 0);
   const lastAt = heartbeat?.finishedAt ?? null;
@@ -64,7 +72,15 @@ export async function dailySummary(deps: { prisma: PrismaClient; clock: Clock; t
       lastAt,
       missing: !lastAt || now.getTime() - lastAt.getTime() > deps.heartbeatWindowMinutes * 60_000,
     },
-    moltbook: Object.fromEntries(engagement.map((e) => [e.kind, { events: e.n, repliesSent: e.replies, rateLimited: e.rate_limited }])),
+    moltbook: {
+      replyMonitorRuns: engagement[0]!.runs,
+      repliesSent: engagement[0]!.replies,
+      /** Goal: below 1 %. */
+      replyJobFailureRate: engagement[0]!.step_runs ? Number((engagement[0]!.step_failures / engagement[0]!.step_runs).toFixed(4)) : null,
+      /** Comments seen with more than one reply of ours. Goal: 0. */
+      duplicateReplies: engagement[0]!.duplicates,
+      rateLimited: engagement[0]!.rate_limited,
+    },
     generatedAt: now,
   };
 }
@@ -81,6 +97,7 @@ export function formatDailySummary(s: DailySummary): string {
     `Steps: ${list(s.steps)}`,
     `Top failing step kinds: ${s.topFailingStepKinds.map((f) => `${f.kind} ×${f.failures}`).join(', ') || 'none'}`,
     `Events: ${s.events} · Alerts raised: ${s.alertsRaised}`,
+    `Moltbook: ${s.moltbook.repliesSent} replies in ${s.moltbook.replyMonitorRuns} runs, failure rate ${s.moltbook.replyJobFailureRate === null ? 'n/a' : `${(s.moltbook.replyJobFailureRate * 100).toFixed(1)}%`}, duplicates ${s.moltbook.duplicateReplies}, rate-limited ${s.moltbook.rateLimited}×`,
     `Heartbeats: ${s.heartbeat.count}, last ${s.heartbeat.lastAt ? s.heartbeat.lastAt.toISOString() : 'never'}${s.heartbeat.missing ? ' — :warning: MISSING' : ''}`,
   ].join('\n');
 }
