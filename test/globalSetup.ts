@@ -1,9 +1,12 @@
 // Starts (or connects to) the PostgreSQL the suite runs on and prepares one migrated,
 // seeded template database that every test file clones (test/db.ts).
 //   TEST_DATABASE_URL set -> that server (e.g. postgresql://postgres@127.0.0.1:5432/postgres)
-//   unset                 -> an embedded cluster under .data/test-postgres
+//   unset                 -> an embedded cluster in a temporary directory, removed after
 import type { TestProject } from 'vitest/node';
+import fs from 'node:fs/promises';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
 import { silentLogger } from '@opsloop/core';
 import { migrate, seed, startEmbeddedPostgres, type EmbeddedPostgres } from '@opsloop/db';
@@ -17,10 +20,14 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject) {
   let embedded: EmbeddedPostgres | undefined;
+  let dataDir: string | undefined;
   let adminUrl = process.env.TEST_DATABASE_URL;
   if (!adminUrl) {
+    // A cluster per run (initdb takes a couple of seconds): parallel runs in one checkout
+    // never share, or stop, each other's server.
+    dataDir = path.join(os.tmpdir(), `opsloop-test-pg-${process.pid}-${Date.now()}`);
     embedded = await startEmbeddedPostgres({
-      dataDir: '.data/test-postgres',
+      dataDir,
       port: process.env.TEST_PG_PORT ? Number(process.env.TEST_PG_PORT) : await freePort(),
       logger: silentLogger(),
     });
@@ -38,6 +45,7 @@ export default async function setup(project: TestProject) {
   return async () => {
     await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
     await embedded?.stop();
+    if (dataDir) await fs.rm(dataDir, { recursive: true, force: true });
   };
 }
 

@@ -142,12 +142,28 @@ async function clearStaleLock(dataDir: string, log: Logger): Promise<void> {
   if (content === undefined) return;
   const pid = Number.parseInt(content.split('\n')[0] ?? '', 10);
   if (Number.isInteger(pid) && pid > 0 && (await isPostgresProcess(pid))) {
+    const owner = await parentPid(pid);
+    if (owner !== undefined && owner > 1 && isAlive(owner) && owner !== process.pid) {
+      throw new Error(`embedded PostgreSQL data directory ${dataDir} is in use by a running process (pid ${owner}); stop it or set DATA_DIR`);
+    }
     log.warn({ pid }, 'stopping an orphaned embedded postgres left by a previous run');
     process.kill(pid, 'SIGINT');
     for (let i = 0; i < 100 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
     if (isAlive(pid)) process.kill(pid, 'SIGKILL');
   }
   await fs.rm(lockFile, { force: true });
+}
+
+/** The parent of `pid`: an orphan's parent is init (1) or a subreaper, not a live opsloop. */
+async function parentPid(pid: number): Promise<number | undefined> {
+  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ppid = Number(fields[1]);
+  if (!Number.isInteger(ppid)) return undefined;
+  // Our own parent process is the orphan's new parent when we are a subreaper; only a
+  // live *node* parent means another opsloop owns the cluster.
+  const cmd = await fs.readFile(`/proc/${ppid}/cmdline`, 'utf8').catch(() => '');
+  return cmd.includes('node') ? ppid : 1;
 }
 
 function isAlive(pid: number): boolean {
