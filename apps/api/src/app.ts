@@ -3,7 +3,7 @@ import express, { type Express } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { Config, Logger } from '@opsloop/core';
 import type { Database } from '@opsloop/db';
-import type { HeartbeatDeps, OpsDeps, ProposalDeps } from '@opsloop/ops';
+import type { HeartbeatDeps, OpsDeps, ProposalDeps, Scheduler } from '@opsloop/ops';
 import { errorHandler, notFound, requireJsonBody } from './http/errors.ts';
 import { requireToken, type AuthTokens } from './http/auth.ts';
 import { healthRoutes, type Readiness } from './routes/health.ts';
@@ -22,6 +22,8 @@ export interface AppDeps {
   readiness: Readiness;
   ops: OpsDeps & ProposalDeps;
   heartbeat: HeartbeatDeps;
+  /** Absent when SCHEDULER_ENABLED=false: GET /api/ops/schedule then lists nothing. */
+  scheduler?: Pick<Scheduler, 'status'>;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -59,6 +61,9 @@ export function createApp(deps: AppDeps): Express {
   api.use(policyRoutes(deps.ops));
   api.use(stepRoutes(deps.ops));
   api.use(opsReportRoutes(deps.heartbeat));
+  api.get('/schedule', async (_req, res) => {
+    res.json({ enabled: Boolean(deps.scheduler), jobs: deps.scheduler ? await deps.scheduler.status() : [] });
+  });
   app.use('/api/ops', api);
 
   app.use(notFound);

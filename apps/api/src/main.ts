@@ -16,6 +16,8 @@ try {
 const logger = createLogger({ level: config.LOG_LEVEL });
 const service = await startService(config, logger).catch((error: unknown) => {
   logger.fatal({ err: error }, 'start-up failed');
+  // Also as one plain line (e.g. "schedule.yaml:14: job "x": invalid cron …").
+  process.stderr.write(`opsloop: start-up failed: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 });
 

@@ -5,6 +5,7 @@ import { createDatabase, migrate, seed, startEmbeddedPostgres, type Database, ty
 import { slackSink, createPolicyReader, createStepCatalog, createWorker, DEFAULT_STEP_KINDS, listenForSteps, opsHandlers, type Worker } from '@opsloop/ops';
 import { assertPinnedBaseUrl, createMoltbookClient, moltbookHandlers, MOLTBOOK_STEP_KINDS, type EngagementDeps } from '@opsloop/moltbook';
 import { createApp } from './app.ts';
+import { buildScheduler, loadSchedule } from './schedule.ts';
 import { resolveTokens } from './tokens.ts';
 
 export interface RunningService {
@@ -22,8 +23,10 @@ export interface RunningService {
  */
 export async function startService(config: Config, logger: Logger): Promise<RunningService> {
   let phase: 'starting' | 'ready' | 'shutting down' = 'starting';
-  // Refused before anything starts: the bare host redirects and drops the key.
+  // Refused before anything starts: the bare host redirects and drops the key; a broken
+  // schedule names its line.
   assertPinnedBaseUrl(config.MOLTBOOK_BASE_URL);
+  const jobs = config.SCHEDULER_ENABLED ? await loadSchedule(config) : [];
   let embedded: EmbeddedPostgres | undefined;
   if (!config.DATABASE_URL) {
     embedded = await startEmbeddedPostgres({ dataDir: `${config.DATA_DIR}/postgres`, port: config.EMBEDDED_PG_PORT, logger });
@@ -68,6 +71,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     heartbeatWindowMinutes: config.HEARTBEAT_WINDOW_MINUTES,
     sink: config.SLACK_WEBHOOK_URL ? slackSink(config.SLACK_WEBHOOK_URL) : undefined,
   };
+  const scheduler = config.SCHEDULER_ENABLED ? buildScheduler(jobs, config, heartbeat, logger) : undefined;
   const app = createApp({
     db,
     logger,
@@ -75,6 +79,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     tokens,
     ops,
     heartbeat,
+    scheduler,
     readiness: { notReadyReason: () => (phase === 'ready' ? undefined : phase) },
   });
 
@@ -91,6 +96,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     listener = listenForSteps(url, logger, () => worker!.wake());
     worker.start();
   }
+  scheduler?.start();
   phase = 'ready';
   logger.info({ port }, 'opsloop API listening');
 
@@ -99,7 +105,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     (stopping ??= (async () => {
       phase = 'shutting down';
       logger.info('shutting down: draining requests');
-      await Promise.all([closeServer(server, config.SHUTDOWN_GRACE_MS), worker?.stop(config.SHUTDOWN_GRACE_MS)]);
+      await Promise.all([closeServer(server, config.SHUTDOWN_GRACE_MS), worker?.stop(config.SHUTDOWN_GRACE_MS), scheduler?.stop(config.SHUTDOWN_GRACE_MS)]);
       await listener?.close();
       await db.close();
       await embedded?.stop();

@@ -1,3 +1,6 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, silentLogger } from '@opsloop/core';
 import { startService, type RunningService } from '@opsloop/api';
@@ -50,6 +53,18 @@ describe('service start-up', () => {
       await Promise.all(services.map((s) => s.stop()));
     }
     expect(services[0]!.server.listening).toBe(false);
+  });
+
+  it('a broken schedule.yaml fails start-up with the offending line in the message', async () => {
+    const file = path.join(os.tmpdir(), `broken-schedule-${process.pid}.yaml`);
+    await fs.writeFile(file, ['jobs:', '  - name: heartbeat', '    cron: "*/5 * * * *"', '    run: { internal: heartbeat }', '  - name: typo', '    cron: "61 * * * *"', '    run: { internal: heartbeat }', ''].join('\n'));
+    try {
+      await expect(startService({ ...config(), SCHEDULER_ENABLED: true, SCHEDULE_FILE: file }, silentLogger())).rejects.toThrow(
+        /broken-schedule-\d+\.yaml:6: job "typo": invalid cron "61 \* \* \* \*"/,
+      );
+    } finally {
+      await fs.rm(file, { force: true });
+    }
   });
 
   it('refuses to start in production without tokens, naming the variable and not echoing values', () => {

@@ -27,3 +27,6 @@ export * from './heartbeat/processReactionQueue.ts';
 export * from './heartbeat/alerts.ts';
 export * from './heartbeat/checkOpsHealth.ts';
 export * from './heartbeat/dailySummary.ts';
+export * from './scheduler/loadSchedule.ts';
+export * from './scheduler/scheduler.ts';
+export { nextFireTime } from './scheduler/cronTime.ts';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Logger } from '@opsloop/core';
 import { Prisma, inTransaction } from '@opsloop/db';
 import type { ProposalDeps } from '../proposals/createProposal.ts';
 import { createProposal } from '../proposals/createProposal.ts';
@@ -32,7 +33,7 @@ export type TriggerCondition = z.infer<typeof triggerConditionSchema>;
 const CURSOR = 'triggers';
 const BATCH = 5000;
 
-type Deps = ProposalDeps & { logger: import('@opsloop/core').Logger };
+type Deps = ProposalDeps & { logger: Logger };
 
 interface Rule {
   id: string;

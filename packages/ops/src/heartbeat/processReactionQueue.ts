@@ -3,7 +3,7 @@ import { inTransaction } from '@opsloop/db';
 import { createProposal, type ProposalDeps } from '../proposals/createProposal.ts';
 import type { PolicyValue } from '../policy/schemas.ts';
 import type { PhaseContext } from './runHeartbeat.ts';
-import { advanceCursor, eventKindMatches, eventsAfter, readCursor, type CursorEvent } from './cursors.ts';
+import { advanceCursor, eventKindMatches, eventsAfter, type CursorEvent } from './cursors.ts';
 
 /**
  * reaction: one row of ops_reactions, enqueued when a new event matches a pattern of the

@@ -1,0 +1,366 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import cron from 'node-cron';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { FakeClock, silentLogger } from '@opsloop/core';
+import { createProposal, createStepCatalog, DEFAULT_STEP_KINDS, validateProposal } from '@opsloop/ops';
+import { MOLTBOOK_STEP_KINDS } from '@opsloop/moltbook';
+import { createTestDatabase, type TestDatabase } from '../../../test/db.ts';
+import { createOps } from '../../../test/app.ts';
+import { loadScheduleFile, type JobRun, type ScheduleJob } from '../src/scheduler/loadSchedule.ts';
+import { createScheduler, proposalFromJob, type Scheduler, type SchedulerOptions } from '../src/scheduler/scheduler.ts';
+import { jsonSummary } from '../src/scheduler/finishTick.ts';
+
+const SCHEDULE_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../schedule.yaml');
+
+let db: TestDatabase;
+let clock: FakeClock;
+const created: Scheduler[] = [];
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterEach(async () => {
+  // A scheduler left running would fire real cron ticks into the next test.
+  const leftRunning = created.filter((s) => s.isStarted() || s.runningJobs().length > 0);
+  await Promise.all(created.splice(0).map((s) => s.stop(100)));
+  const strayTasks = [...cron.getTasks().values()].filter((t) => t.name?.startsWith('opsloop:'));
+  await db.pool.query('TRUNCATE ops_schedule_runs, ops_proposals, ops_missions, ops_mission_steps, ops_events CASCADE');
+  expect(leftRunning, 'a scheduler was left running').toHaveLength(0);
+  expect(strayTasks.map((t) => t.name), 'node-cron tasks were left scheduled').toEqual([]);
+});
+afterAll(async () => {
+  await db?.drop();
+});
+
+function job(name: string, run: JobRun = { internal: name }, extra: Partial<ScheduleJob> = {}): ScheduleJob {
+  return { name, cron: '*/5 * * * *', timezone: 'UTC', enabled: true, run, line: 1, ...extra };
+}
+
+function scheduler(o: Partial<SchedulerOptions> & Pick<SchedulerOptions, 'jobs'>): Scheduler {
+  const s = createScheduler({
+    prisma: db.prisma,
+    clock,
+    logger: silentLogger(),
+    runner: 'replica-a',
+    runInternal: async () => 'ok',
+    submitProposal: async () => 'submitted',
+    ...o,
+  });
+  created.push(s);
+  return s;
+}
+
+/** A job body the test holds "running" until it calls release(). */
+function held<T>(value: T) {
+  let release!: () => void;
+  let markStarted!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const started = new Promise<void>((r) => (markStarted = r));
+  let calls = 0;
+  const run = async () => {
+    calls++;
+    markStarted();
+    await gate;
+    return value;
+  };
+  return { run, release, started, calls: () => calls };
+}
+
+const rows = (jobName: string) =>
+  db.prisma.opsScheduleRun.findMany({ where: { jobName }, orderBy: { scheduledFor: 'asc' } }).then((rs) => rs.map((r) => ({ ...r, id: String(r.id) })));
+
+describe('runTick', () => {
+  beforeAll(() => {
+    clock = new FakeClock('2026-01-01T00:05:30Z');
+  });
+
+  it('runs an internal job and records it succeeded, at the tick\'s minute', async () => {
+    const calls: string[] = [];
+    const hb = job('heartbeat');
+    const s = scheduler({
+      jobs: [hb],
+      runInternal: async (name) => {
+        calls.push(name);
+        clock.advance(2000);
+        return { phases: 6, big: 12n, error: new Error('inner') };
+      },
+    });
+    const outcome = await s.runTick(hb, new Date('2026-01-01T00:05:00.734Z'));
+    expect(outcome).toMatchObject({ outcome: 'succeeded' });
+    expect(calls).toEqual(['heartbeat']);
+    const [row, ...more] = await rows('heartbeat');
+    expect(more).toHaveLength(0);
+    expect(row).toMatchObject({
+      scheduledFor: new Date('2026-01-01T00:05:00Z'),
+      runner: 'replica-a',
+      outcome: 'succeeded',
+      error: null,
+      details: { phases: 6, big: '12', error: { error: 'inner' } },
+    });
+    expect(row!.finishedAt!.getTime() - row!.startedAt.getTime()).toBe(2000);
+  });
+
+  it('records a throwing job as failed with its message only, and keeps going', async () => {
+    let fail = true;
+    const flaky = job('flaky');
+    const s = scheduler({
+      jobs: [flaky],
+      runInternal: () => {
+        if (fail) throw new Error('database exploded');
+        return Promise.resolve('fine');
+      },
+    });
+    expect(await s.runTick(flaky, new Date('2026-01-01T00:10:00Z'))).toMatchObject({ outcome: 'failed', error: 'database exploded' });
+    fail = false;
+    expect(await s.runTick(flaky, new Date('2026-01-01T00:15:00Z'))).toMatchObject({ outcome: 'succeeded', result: 'fine' });
+    const [failed, ok] = await rows('flaky');
+    expect(failed).toMatchObject({ outcome: 'failed', error: 'database exploded', details: null });
+    expect(failed!.finishedAt).not.toBeNull();
+    expect(ok).toMatchObject({ outcome: 'succeeded', details: 'fine' });
+  });
+
+  it('two replicas ticking the same job at once: exactly one runs it, the other gets taken', async () => {
+    let invocations = 0;
+    const runInternal = async () => {
+      invocations++;
+      return 'ran';
+    };
+    const shared = job('shared');
+    const a = scheduler({ jobs: [shared], runner: 'replica-a', runInternal });
+    const b = scheduler({ jobs: [shared], runner: 'replica-b', runInternal });
+    for (let i = 0; i < 10; i++) {
+      const tick = new Date(Date.UTC(2026, 0, 1, 1, i * 5));
+      const outcomes = await Promise.all([a.runTick(shared, tick), b.runTick(shared, tick)]);
+      expect(outcomes.map((o) => o.outcome).sort()).toEqual(['succeeded', 'taken']);
+    }
+    expect(invocations).toBe(10);
+    const recorded = await rows('shared');
+    expect(recorded).toHaveLength(10);
+    expect(recorded.every((r) => r.outcome === 'succeeded')).toBe(true);
+  });
+
+  it('a job still running in this process: the next tick is skipped and recorded, never run twice', async () => {
+    const body = held('slow done');
+    const slow = job('slow');
+    const s = scheduler({ jobs: [slow], runInternal: body.run });
+    const first = s.runTick(slow, new Date('2026-01-01T02:00:00Z'));
+    await body.started;
+    expect(s.runningJobs()).toEqual(['slow']);
+    const second = await s.runTick(slow, new Date('2026-01-01T02:05:00Z'));
+    expect(second).toMatchObject({ outcome: 'skipped', reason: 'previous tick still running in this process' });
+    body.release();
+    expect(await first).toMatchObject({ outcome: 'succeeded', result: 'slow done' });
+    expect(body.calls()).toBe(1);
+    expect((await rows('slow')).map((r) => [r.scheduledFor.toISOString(), r.outcome, r.details])).toEqual([
+      ['2026-01-01T02:00:00.000Z', 'succeeded', 'slow done'],
+      ['2026-01-01T02:05:00.000Z', 'skipped', { reason: 'previous tick still running in this process' }],
+    ]);
+    expect(s.runningJobs()).toEqual([]);
+  });
+
+  it('another replica still running the previous tick: skipped; a running row older than staleRunningMs no longer blocks', async () => {
+    const body = held('done');
+    const long = job('long');
+    const a = scheduler({ jobs: [long], runner: 'replica-a', runInternal: body.run });
+    let bCalls = 0;
+    const b = scheduler({
+      jobs: [long],
+      runner: 'replica-b',
+      staleRunningMs: 30 * 60_000,
+      runInternal: async () => {
+        bCalls++;
+        return 'b ran';
+      },
+    });
+    clock.set('2026-01-01T03:00:01Z');
+    const first = a.runTick(long, new Date('2026-01-01T03:00:00Z'));
+    await body.started;
+    clock.set('2026-01-01T03:05:01Z');
+    expect(await b.runTick(long, new Date('2026-01-01T03:05:00Z'))).toMatchObject({ outcome: 'skipped', reason: 'previous run still running' });
+    const skippedRow = (await rows('long'))[1]!;
+    expect(skippedRow).toMatchObject({ runner: 'replica-b', outcome: 'skipped', details: { reason: 'previous run still running', runner: 'replica-a' } });
+    expect(bCalls).toBe(0);
+
+    // Replica A dies mid-run: its row stays `running`. 30 minutes later it stops blocking.
+    clock.set('2026-01-01T03:30:00Z');
+    expect(await b.runTick(long, new Date('2026-01-01T03:30:00Z'))).toMatchObject({ outcome: 'skipped' });
+    clock.set('2026-01-01T03:35:00Z');
+    expect(await b.runTick(long, new Date('2026-01-01T03:35:00Z'))).toMatchObject({ outcome: 'succeeded', result: 'b ran' });
+    expect(bCalls).toBe(1);
+    body.release();
+    await first;
+  });
+
+  it('submits a proposal job through the proposal entry point, once per tick across replicas', async () => {
+    clock.set('2026-01-01T04:00:05Z');
+    const ops = createOps(db, clock);
+    const [cycle] = (await loadScheduleFile(SCHEDULE_FILE, { internalJobs: ['heartbeat', 'ops-daily-summary'] })).filter((j) => j.name === 'moltbook-engagement-cycle');
+    const submitProposal = (j: ScheduleJob, t: Date) => createProposal(ops, proposalFromJob(j, t));
+    const a = scheduler({ jobs: [cycle!], runner: 'replica-a', submitProposal });
+    const b = scheduler({ jobs: [cycle!], runner: 'replica-b', submitProposal });
+    const tick = new Date('2026-01-01T04:00:00Z');
+    const outcomes = await Promise.all([a.runTick(cycle!, tick), b.runTick(cycle!, tick)]);
+    expect(outcomes.map((o) => o.outcome).sort()).toEqual(['succeeded', 'taken']);
+    const proposals = await db.prisma.opsProposal.findMany();
+    expect(proposals).toHaveLength(1);
+    expect(proposals[0]).toMatchObject({ source: 'schedule', proposedBy: 'scheduler', dedupeKey: 'schedule:moltbook-engagement-cycle:2026-01-01T04:00:00.000Z' });
+    const [row] = await rows('moltbook-engagement-cycle');
+    expect(row!.details).toMatchObject({ created: true, proposal: { id: proposals[0]!.id } });
+  });
+
+  it('refuses new ticks once stopping, and stop() waits for running ones', async () => {
+    const body = held('finished');
+    const j = job('stoppable');
+    const s = scheduler({ jobs: [j], runInternal: body.run });
+    const tick = s.runTick(j, new Date('2026-01-01T05:00:00Z'));
+    await body.started;
+    let stopped = false;
+    const stopping = s.stop().then(() => (stopped = true));
+    expect(await s.runTick(j, new Date('2026-01-01T05:05:00Z'))).toEqual({ outcome: 'skipped', runId: null, reason: 'scheduler stopping' });
+    await Promise.resolve();
+    expect(stopped).toBe(false);
+    body.release();
+    await stopping;
+    expect(await tick).toMatchObject({ outcome: 'succeeded' });
+    expect((await rows('stoppable')).map((r) => r.outcome)).toEqual(['succeeded']);
+  });
+
+  it('stop() aborts a tick that outlives the grace period, and records it failed', async () => {
+    const j = job('stubborn');
+    let markStarted!: () => void;
+    const started = new Promise<void>((r) => (markStarted = r));
+    const s = scheduler({
+      jobs: [j],
+      runInternal: (_name, signal) =>
+        new Promise((_resolve, reject) => {
+          markStarted();
+          signal.addEventListener('abort', () => reject(signal.reason));
+        }),
+    });
+    const tick = s.runTick(j, new Date('2026-01-01T05:10:00Z'));
+    await started;
+    await s.stop(10);
+    expect(await tick).toMatchObject({ outcome: 'failed', error: 'scheduler stopping' });
+    expect((await rows('stubborn'))[0]).toMatchObject({ outcome: 'failed', error: 'scheduler stopping' });
+  });
+});
+
+describe('status', () => {
+  it('shows each job with its last run and its next run from the clock', async () => {
+    clock = new FakeClock('2026-01-01T06:00:00Z');
+    const hb = job('heartbeat', { internal: 'heartbeat' }, { cron: '*/5 * * * *' });
+    const daily = job('ops-daily-summary', { internal: 'ops-daily-summary' }, { cron: '0 6 * * *', timezone: 'Asia/Tokyo' });
+    const scout = job('moltbook-scout', { proposal: { title: 'Moltbook scout', skill: 'moltbook_engagement', dedupe: true, steps: [{ kind: 'moltbook.scout', params: { top: 15 } }] } }, { cron: '15 */3 * * *' });
+    const off = job('off', { internal: 'heartbeat' }, { enabled: false });
+    const body = held('later');
+    const s = scheduler({
+      jobs: [hb, daily, scout, off],
+      runInternal: async (name) => {
+        if (name === 'heartbeat') throw new Error('phase budget exceeded');
+        return body.run();
+      },
+    });
+    await s.runTick(hb, new Date('2026-01-01T05:55:00Z'));
+    clock.set('2026-01-01T06:00:02Z');
+    await s.runTick(hb, new Date('2026-01-01T06:00:00Z'));
+    const dailyTick = s.runTick(daily, new Date('2026-01-01T06:00:00Z'));
+    await body.started;
+    clock.set('2026-01-01T06:07:00Z');
+
+    const status = await s.status();
+    expect(status.map((j) => [j.name, j.run, j.target, j.enabled, j.running, j.nextRunAt?.toISOString() ?? null])).toEqual([
+      ['heartbeat', 'internal', 'heartbeat', true, false, '2026-01-01T06:10:00.000Z'],
+      ['ops-daily-summary', 'internal', 'ops-daily-summary', true, true, '2026-01-01T21:00:00.000Z'],
+      ['moltbook-scout', 'proposal', 'Moltbook scout', true, false, '2026-01-01T06:15:00.000Z'],
+      ['off', 'internal', 'heartbeat', false, false, null],
+    ]);
+    expect(status[0]!.lastRun).toEqual({
+      scheduledFor: new Date('2026-01-01T06:00:00Z'),
+      runner: 'replica-a',
+      outcome: 'failed',
+      error: 'phase budget exceeded',
+      startedAt: new Date('2026-01-01T06:00:02Z'),
+      finishedAt: new Date('2026-01-01T06:00:02Z'),
+    });
+    expect(status[1]!.lastRun).toMatchObject({ outcome: 'running', finishedAt: null });
+    expect(status[2]!.lastRun).toBeNull();
+    expect(status[0]).toMatchObject({ cron: '*/5 * * * *', timezone: 'UTC' });
+    body.release();
+    await dailyTick;
+  });
+});
+
+describe('start and stop with node-cron', () => {
+  it('schedules one named task per enabled job, fires runTick from it, and removes them on stop', async () => {
+    clock = new FakeClock('2026-01-01T07:00:00Z');
+    const fired: string[] = [];
+    const on = job('cron-on', { internal: 'x' }, { cron: '0 6 * * *', timezone: 'Asia/Tokyo' });
+    const off = job('cron-off', { internal: 'x' }, { enabled: false });
+    const s = scheduler({
+      jobs: [on, off],
+      runInternal: async (name) => {
+        fired.push(name);
+        return null;
+      },
+    });
+    s.start();
+    expect(s.isStarted()).toBe(true);
+    const tasks = [...cron.getTasks().values()].filter((t) => t.name?.startsWith('opsloop:'));
+    expect(tasks.map((t) => t.name)).toEqual(['opsloop:cron-on']);
+    expect(tasks[0]!.getNextRun()!.getUTCHours()).toBe(21);
+    // Fire the task now instead of waiting for 06:00 in Tokyo.
+    await tasks[0]!.execute();
+    await expect.poll(() => rows('cron-on').then((r) => r.map((x) => x.outcome)), { timeout: 5000 }).toEqual(['succeeded']);
+    expect(fired).toEqual(['x']);
+    const [row] = await rows('cron-on');
+    expect(row!.scheduledFor.getUTCSeconds()).toBe(0);
+    expect(row!.scheduledFor.getUTCMilliseconds()).toBe(0);
+    await s.stop();
+    expect(s.isStarted()).toBe(false);
+    expect([...cron.getTasks().values()].filter((t) => t.name?.startsWith('opsloop:'))).toEqual([]);
+  });
+});
+
+describe('proposalFromJob', () => {
+  const template = { title: 'Moltbook scout', skill: 'moltbook_engagement' as const, dedupe: true, steps: [{ kind: 'moltbook.scout', params: { top: 15 } }] };
+
+  it('builds the single entry point\'s input with a per-tick dedupe key', () => {
+    const j = job('moltbook-scout', { proposal: template });
+    const input = proposalFromJob(j, new Date('2026-01-01T03:15:00Z'));
+    expect(input).toEqual({
+      title: 'Moltbook scout',
+      skill: 'moltbook_engagement',
+      source: 'schedule',
+      proposedBy: 'scheduler',
+      dedupeKey: 'schedule:moltbook-scout:2026-01-01T03:15:00.000Z',
+      steps: [{ kind: 'moltbook.scout', params: { top: 15 } }],
+    });
+    expect(input.steps[0]).not.toBe(template.steps[0]);
+    expect(proposalFromJob(job('x', { proposal: { ...template, dedupe: false } }), new Date()).dedupeKey).toBeUndefined();
+    expect(() => proposalFromJob(job('hb', { internal: 'heartbeat' }), new Date())).toThrow(/internal job/);
+  });
+
+  it('every proposal job in the shipped schedule.yaml passes proposal validation', async () => {
+    const catalog = createStepCatalog([...DEFAULT_STEP_KINDS, ...MOLTBOOK_STEP_KINDS]);
+    const jobs = await loadScheduleFile(SCHEDULE_FILE, { internalJobs: ['heartbeat', 'ops-daily-summary'] });
+    const proposalJobs = jobs.filter((j) => 'proposal' in j.run);
+    expect(proposalJobs).toHaveLength(4);
+    for (const j of proposalJobs) {
+      expect(() => validateProposal(catalog, proposalFromJob(j, new Date('2026-01-01T00:00:00Z')))).not.toThrow();
+    }
+  });
+});
+
+describe('jsonSummary', () => {
+  it('keeps small results, stringifies bigints, cuts cycles and truncates large results', () => {
+    expect(jsonSummary(undefined)).toBeNull();
+    expect(jsonSummary({ a: 1n })).toBe('{"a":"1"}');
+    const cyclic: Record<string, unknown> = { name: 'c' };
+    cyclic.self = cyclic;
+    expect(JSON.parse(jsonSummary(cyclic)!)).toEqual({ name: 'c', self: '[Circular]' });
+    const big = JSON.parse(jsonSummary({ text: 'x'.repeat(10_000) }, 1000)!);
+    expect(big).toMatchObject({ truncated: true, bytes: 10_011 });
+    expect(Buffer.byteLength(JSON.stringify(big))).toBeLessThanOrEqual(1000);
+  });
+});
