@@ -17,6 +17,8 @@ export function slackSink(webhookUrl: string, timeoutMs = 10_000): AlertSink {
       } catch (error) {
         const e = error as { code?: string; statusCode?: number; original?: { response?: { status?: number } } };
         const status = e.statusCode ?? e.original?.response?.status;
+        // No `cause`: the original error carries the request config, webhook URL included.
+        // eslint-disable-next-line preserve-caught-error
         throw new Error(`Slack webhook delivery failed${status ? ` (HTTP ${status})` : ''}${e.code ? ` [${e.code}]` : ''}`);
       }
     },
