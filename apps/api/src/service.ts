@@ -1,8 +1,8 @@
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
-import { systemClock, type Config, type Logger } from '@opsloop/core';
+import { systemClock, type Clock, type Config, type Logger } from '@opsloop/core';
 import { createDatabase, migrate, seed, startEmbeddedPostgres, type Database, type EmbeddedPostgres } from '@opsloop/db';
-import { slackSink, createPolicyReader, createStepCatalog, createWorker, DEFAULT_STEP_KINDS, listenForSteps, opsHandlers, type Worker } from '@opsloop/ops';
+import { slackSink, createPolicyReader, createStepCatalog, type Scheduler, createWorker, DEFAULT_STEP_KINDS, listenForSteps, opsHandlers, type Worker } from '@opsloop/ops';
 import { assertPinnedBaseUrl, createMoltbookClient, moltbookHandlers, MOLTBOOK_STEP_KINDS, type EngagementDeps } from '@opsloop/moltbook';
 import { createApp } from './app.ts';
 import { buildScheduler, loadSchedule } from './schedule.ts';
@@ -12,6 +12,7 @@ export interface RunningService {
   server: Server;
   db: Database;
   url: string;
+  scheduler?: Scheduler;
   /** Stops taking work, drains in-flight requests, then closes the database. Idempotent. */
   stop(): Promise<void>;
 }
@@ -21,7 +22,7 @@ export interface RunningService {
  * unset), migrations, seeds, HTTP API. Later capabilities (workers, scheduler) hang
  * off the same start/stop sequence.
  */
-export async function startService(config: Config, logger: Logger): Promise<RunningService> {
+export async function startService(config: Config, logger: Logger, overrides: { clock?: Clock } = {}): Promise<RunningService> {
   let phase: 'starting' | 'ready' | 'shutting down' = 'starting';
   // Refused before anything starts: the bare host redirects and drops the key; a broken
   // schedule names its line.
@@ -46,7 +47,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
 
   const db = createDatabase({ url, poolSize: config.DATABASE_POOL_SIZE });
   const tokens = await resolveTokens(config, logger);
-  const clock = systemClock;
+  const clock = overrides.clock ?? systemClock;
   const ops = {
     prisma: db.prisma,
     clock,
@@ -58,7 +59,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const engagement: EngagementDeps | undefined = config.MOLTBOOK_API_KEY
     ? {
         ...ops,
-        client: createMoltbookClient({ apiKey: config.MOLTBOOK_API_KEY, baseUrl: config.MOLTBOOK_BASE_URL, logger: logger.child({ component: 'moltbook' }) }),
+        client: createMoltbookClient({ apiKey: config.MOLTBOOK_API_KEY, baseUrl: config.MOLTBOOK_BASE_URL, clock, logger: logger.child({ component: 'moltbook' }) }),
         watchPostIds: config.MOLTBOOK_WATCH_POST_IDS,
         maxRepliesPerRun: config.MOLTBOOK_REPLY_MAX_PER_RUN,
         outputDir: config.MOLTBOOK_OUTPUT_DIR,
@@ -112,7 +113,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       logger.info('shutdown complete');
     })());
 
-  return { server, db, url: `http://127.0.0.1:${port}`, stop };
+  return { server, db, url: `http://127.0.0.1:${port}`, scheduler, stop };
 }
 
 /** Stops accepting connections, lets in-flight requests finish, then cuts what is left. */
