@@ -2,8 +2,8 @@ import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import { systemClock, type Clock, type Config, type Logger } from '@opsloop/core';
 import { createDatabase, migrate, seed, startEmbeddedPostgres, type Database, type EmbeddedPostgres } from '@opsloop/db';
-import { slackSink, createPolicyReader, createStepCatalog, type Scheduler, createWorker, DEFAULT_STEP_KINDS, listenForSteps, opsHandlers, type Worker } from '@opsloop/ops';
-import { assertPinnedBaseUrl, createMoltbookClient, moltbookHandlers, MOLTBOOK_STEP_KINDS, type EngagementDeps } from '@opsloop/moltbook';
+import { slackSink, createLlmClient, promoteInsights, createPolicyReader, createStepCatalog, type PhaseContext, type Scheduler, createWorker, DEFAULT_STEP_KINDS, listenForSteps, opsHandlers, type Worker } from '@opsloop/ops';
+import { assertPinnedBaseUrl, createMoltbookClient, llmReplyWriter, moltbookHandlers, MOLTBOOK_STEP_KINDS, type EngagementDeps } from '@opsloop/moltbook';
 import { createApp } from './app.ts';
 import { buildScheduler, loadSchedule } from './schedule.ts';
 import { resolveTokens } from './tokens.ts';
@@ -56,6 +56,9 @@ export async function startService(config: Config, logger: Logger, overrides: { 
     policy: createPolicyReader({ prisma: db.prisma, logger }),
     timeZone: config.OPS_TIMEZONE,
   };
+  // Undefined without OPENAI_API_KEY: insight promotion then uses its extractive
+  // fallback and replies use the template.
+  const llm = createLlmClient({ apiKey: config.OPENAI_API_KEY, baseUrl: config.OPENAI_BASE_URL, model: config.OPENAI_MODEL, logger: logger.child({ component: 'llm' }) });
   const engagement: EngagementDeps | undefined = config.MOLTBOOK_API_KEY
     ? {
         ...ops,
@@ -64,12 +67,14 @@ export async function startService(config: Config, logger: Logger, overrides: { 
         maxRepliesPerRun: config.MOLTBOOK_REPLY_MAX_PER_RUN,
         outputDir: config.MOLTBOOK_OUTPUT_DIR,
         workerId: `${hostname()}:${process.pid}`,
+        writeReply: llm ? llmReplyWriter({ ...ops, llm }) : undefined,
       }
     : undefined;
   const heartbeat = {
     ...ops,
     pool: db.pool,
     heartbeatWindowMinutes: config.HEARTBEAT_WINDOW_MINUTES,
+    promoteInsights: (ctx: PhaseContext) => promoteInsights({ ...ops, llm }, { signal: ctx.signal }),
     sink: config.SLACK_WEBHOOK_URL ? slackSink(config.SLACK_WEBHOOK_URL) : undefined,
   };
   const scheduler = config.SCHEDULER_ENABLED ? buildScheduler(jobs, config, heartbeat, logger) : undefined;

@@ -30,3 +30,6 @@ export * from './heartbeat/dailySummary.ts';
 export * from './scheduler/loadSchedule.ts';
 export * from './scheduler/scheduler.ts';
 export { nextFireTime } from './scheduler/cronTime.ts';
+export * from './insights/llm.ts';
+export * from './insights/llmBudget.ts';
+export { promoteInsights, INSIGHT_SOURCE } from './insights/promoteInsights.ts';

@@ -5,3 +5,4 @@ export * from './replyMonitor.ts';
 export * from './feedHeartbeat.ts';
 export * from './scout.ts';
 export * from './steps.ts';
+export * from './llmReplyWriter.ts';
