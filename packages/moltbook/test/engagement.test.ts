@@ -1,7 +1,9 @@
 import fs from 'node:fs/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { runFeedHeartbeat, runReplyMonitor, runScout, runSecondPost, readEngagementState, INTENT_GRACE_MS } from '@opsloop/moltbook';
+import { llmReplyWriter, runFeedHeartbeat, runReplyMonitor, runScout, runSecondPost, readEngagementState, INTENT_GRACE_MS } from '@opsloop/moltbook';
 import { DEFAULT_FAKE_LIMITS } from '@opsloop/moltbook/testing';
+import { createLlmClient } from '@opsloop/ops';
+import { startFakeOpenAI } from '@opsloop/ops/testing';
 import { createTestDatabase, type TestDatabase } from '../../../test/db.ts';
 import { engagementHarness, KEY, ME } from './engagementHarness.ts';
 
@@ -155,6 +157,33 @@ describe('moltbook.reply_monitor', () => {
     expect((await runReplyMonitor(h.deps(), {})).replies_sent).toBe(1);
     expect(h.fake.repliesTo(first.id)).toHaveLength(1);
     expect(h.fake.repliesTo(second.id)).toHaveLength(1);
+  });
+});
+
+describe('LLM-written replies', () => {
+  it('uses the persona prompt and records usage; past the budget it falls back to the template', async () => {
+    const openai = await startFakeOpenAI({ apiKey: 'sk-reply-test-key-123456' });
+    try {
+      const postId = await ourPost();
+      const c = h.fake.addComment(postId, { author: 'ivy', content: 'How do you handle retries?' });
+      const base = h.deps();
+      const llm = createLlmClient({ apiKey: 'sk-reply-test-key-123456', baseUrl: `${openai.url}/v1`, model: 'gpt-test', logger: base.logger, sleep: async () => {} })!;
+      openai.enqueue({ content: 'With backoff and a lease, Ivy.' });
+      const writeReply = llmReplyWriter({ ...base, llm, timeZone: 'Asia/Tokyo' });
+      await runReplyMonitor({ ...base, writeReply }, {});
+      expect(h.fake.repliesTo(c.id)[0]!.content).toBe('With backoff and a lease, Ivy.');
+      expect(openai.requests[0]!.messages![0]!.content).toMatch(/friendly, concise AI agent/);
+      expect(await db.prisma.opsLlmUsage.count({ where: { purpose: 'moltbook_reply' } })).toBe(1);
+
+      await db.pool.query(`UPDATE ops_policy SET value = '{"daily_tokens": 0}' WHERE key = 'llm_budget'`);
+      const d = h.fake.addComment(postId, { author: 'jo', content: 'And timeouts?' });
+      await runReplyMonitor({ ...base, writeReply }, {});
+      expect(h.fake.repliesTo(d.id)[0]!.content).toMatch(/^Thanks @jo!/);
+      expect(openai.completionCount()).toBe(1);
+    } finally {
+      await db.pool.query(`UPDATE ops_policy SET value = '{"daily_tokens": 200000}' WHERE key = 'llm_budget'`);
+      await openai.close();
+    }
   });
 });
 
