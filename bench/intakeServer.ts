@@ -1,22 +1,14 @@
 // Child process of intake.ts: the real app on a throwaway database, in its own process
 // so the load generator does not share its CPU. Prints its URL, serves until killed.
 import type { AddressInfo } from 'node:net';
-import { silentLogger, systemClock } from '@opsloop/core';
-import { createPolicyReader, createStepCatalog, DEFAULT_STEP_KINDS } from '@opsloop/ops';
+import { benchOps } from './ops.ts';
 import { createApp } from '@opsloop/api';
 import { benchDatabase } from './db.ts';
 
 const token = process.argv[2]!;
 const { db, close } = await benchDatabase(Number(process.env.BENCH_POOL_SIZE ?? 20));
-const logger = silentLogger();
-const ops = {
-  prisma: db.prisma,
-  clock: systemClock,
-  logger,
-  catalog: createStepCatalog(DEFAULT_STEP_KINDS),
-  policy: createPolicyReader({ prisma: db.prisma, logger }),
-  timeZone: 'Asia/Tokyo',
-};
+const ops = benchOps(db, 'Asia/Tokyo');
+const logger = ops.logger;
 const app = createApp({
   db,
   logger,

@@ -3,21 +3,14 @@
 // workers drain them. Phase 2 (latency): with W idle workers waiting, missions are
 // proposed one at a time through createProposal; latency = enqueue to handler start.
 import { performance } from 'node:perf_hooks';
-import { silentLogger, systemClock } from '@opsloop/core';
-import { createPolicyReader, createProposal, createStepCatalog, createWorker, DEFAULT_STEP_KINDS, listenForSteps } from '@opsloop/ops';
+import { createProposal, createWorker, listenForSteps } from '@opsloop/ops';
+import { benchOps } from './ops.ts';
 import { benchDatabase, percentile } from './db.ts';
 
 const [steps = 5000, workers = 4, concurrency = 50] = process.argv.slice(2).map(Number);
 const { db, close } = await benchDatabase(workers * 2 + 10);
-const logger = silentLogger();
-const ops = {
-  prisma: db.prisma,
-  clock: systemClock,
-  logger,
-  catalog: createStepCatalog(DEFAULT_STEP_KINDS),
-  policy: createPolicyReader({ prisma: db.prisma, logger }),
-  timeZone: 'UTC',
-};
+const ops = benchOps(db);
+const logger = ops.logger;
 
 // Phase 1: enqueue in bulk (one statement), then drain.
 await db.pool.query(`UPDATE ops_policy SET value = '{}' WHERE key = 'daily_quotas'`);

@@ -20,7 +20,20 @@ export interface NewEvent {
  */
 export async function writeEvents(db: DbClient, events: NewEvent[]): Promise<void> {
   if (events.length === 0) return;
-  const rows = JSON.stringify(
+  const rows = eventRowsJson(events);
+  await db.$executeRaw`
+    INSERT INTO ops_events (kind, source, skill, proposal_id, mission_id, step_id, trace_id, payload, tags, created_at)
+    SELECT kind, source, skill, proposal_id, mission_id, step_id, trace_id, payload, tags, created_at
+    FROM jsonb_to_recordset(${rows}::jsonb)
+      AS e(kind text, source text, skill text, proposal_id uuid, mission_id uuid, step_id uuid, trace_id uuid, payload jsonb, tags text[], created_at timestamptz)`;
+}
+
+/**
+ * Events as the JSON array `jsonb_to_recordset` reads in the raw statements that write
+ * events (here, and inside recordDecision's single statement).
+ */
+export function eventRowsJson(events: NewEvent[], now?: Date): string {
+  return JSON.stringify(
     events.map((e) => ({
       kind: e.kind,
       source: e.source,
@@ -31,12 +44,7 @@ export async function writeEvents(db: DbClient, events: NewEvent[]): Promise<voi
       trace_id: e.traceId ?? null,
       payload: e.payload ?? {},
       tags: e.tags ?? [],
-      created_at: (e.createdAt ?? new Date()).toISOString(),
+      created_at: (e.createdAt ?? now ?? new Date()).toISOString(),
     })),
   );
-  await db.$executeRaw`
-    INSERT INTO ops_events (kind, source, skill, proposal_id, mission_id, step_id, trace_id, payload, tags, created_at)
-    SELECT kind, source, skill, proposal_id, mission_id, step_id, trace_id, payload, tags, created_at
-    FROM jsonb_to_recordset(${rows}::jsonb)
-      AS e(kind text, source text, skill text, proposal_id uuid, mission_id uuid, step_id uuid, trace_id uuid, payload jsonb, tags text[], created_at timestamptz)`;
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Prisma } from '@opsloop/db';
-import type { NewEvent } from '../events.ts';
+import { eventRowsJson, type NewEvent } from '../events.ts';
 import type { PolicyValue } from '../policy/schemas.ts';
 import type { ProposalView } from '../queries/proposals.ts';
 import type { GateDecision } from './gates.ts';
@@ -51,16 +51,6 @@ export async function recordDecision(
         timeout_seconds: step.timeoutSeconds ?? 300,
       }))
     : [];
-  const eventRows = events.map((e) => ({
-    kind: e.kind,
-    source: e.source,
-    skill: e.skill ?? null,
-    proposal_id: e.proposalId ?? null,
-    mission_id: e.missionId ?? null,
-    trace_id: e.traceId ?? null,
-    payload: e.payload ?? {},
-    tags: e.tags ?? [],
-  }));
   const status = decision.status;
   const [row] = await tx.$queryRaw<(ProposalView & { notified?: unknown })[]>`
     WITH decided AS (
@@ -81,10 +71,10 @@ export async function recordDecision(
       FROM mission, jsonb_to_recordset(${JSON.stringify(steps)}::jsonb)
         AS s(position int, kind text, skill text, params jsonb, status text, max_attempts int, timeout_seconds int)
     ), events AS (
-      INSERT INTO ops_events (kind, source, skill, proposal_id, mission_id, trace_id, payload, tags, created_at)
-      SELECT e.kind, e.source, e.skill, e.proposal_id, e.mission_id, e.trace_id, e.payload, e.tags, ${now}::timestamptz
-      FROM decided, jsonb_to_recordset(${JSON.stringify(eventRows)}::jsonb)
-        AS e(kind text, source text, skill text, proposal_id uuid, mission_id uuid, trace_id uuid, payload jsonb, tags text[])
+      INSERT INTO ops_events (kind, source, skill, proposal_id, mission_id, step_id, trace_id, payload, tags, created_at)
+      SELECT e.kind, e.source, e.skill, e.proposal_id, e.mission_id, e.step_id, e.trace_id, e.payload, e.tags, e.created_at
+      FROM decided, jsonb_to_recordset(${eventRowsJson(events, now)}::jsonb)
+        AS e(kind text, source text, skill text, proposal_id uuid, mission_id uuid, step_id uuid, trace_id uuid, payload jsonb, tags text[], created_at timestamptz)
     )
     SELECT id, dedupe_key AS "dedupeKey", source, proposed_by AS "proposedBy", skill, title, steps, status, reason,
            mission_id AS "missionId", trace_id AS "traceId", metadata, decided_at AS "decidedAt",
