@@ -30,7 +30,7 @@ export function buildScheduler(jobs: ScheduleJob[], config: Pick<Config, 'MOLTBO
     jobs,
     prisma: deps.prisma,
     clock: deps.clock,
-    logger: logger.child({ component: 'scheduler' }),
+    logger,
     runner: `${hostname()}:${process.pid}`,
     async runInternal(name) {
       switch (name) {
