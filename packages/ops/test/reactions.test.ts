@@ -84,6 +84,17 @@ describe('reaction matrix', () => {
     expect(await db.prisma.opsReaction.count()).toBe(1);
   });
 
+  it('out of budget it stops at a batch boundary and the next run resumes from the cursor', async () => {
+    await setMatrix([{ name: 'bulk', event_kind: 'bulk', target_skill: 'ops_internal', probability: 0, template }]);
+    await db.pool.query(`INSERT INTO ops_events (kind, source, created_at) SELECT 'bulk', 'test', $1 FROM generate_series(1, 2500)`, [clock.now()]);
+    let checks = 0;
+    const first = await processReactionQueue({ ...createOps(db, clock, [], () => 0.5) }, { outOfTime: () => checks++ >= 1 });
+    expect(first.eventsScanned).toBe(2000); // one batch, then the budget ran out
+    const second = await run(() => 0.5);
+    expect(second.eventsScanned).toBe(500);
+    expect(await db.prisma.opsReaction.count()).toBe(2500); // each event exactly once
+  });
+
   it('a reaction whose proposal keeps failing is retried with backoff, then marked dead with its error', async () => {
     await setMatrix([{ name: 'broken', event_kind: 'boom', target_skill: 'ops_internal', probability: 1, template: { title: 'bad', steps: [{ kind: 'no.such.kind', params: {} }] } }]);
     await event('boom');
