@@ -4,8 +4,8 @@
 // full heartbeat runs. Prints its duration per phase as JSON: the steady-state cost,
 // which should not grow with N.
 import { performance } from 'node:perf_hooks';
-import { heartbeatPhases, runHeartbeat } from '@opsloop/ops';
-import { benchOps } from './ops.ts';
+import { heartbeatPhases, runHeartbeat, createOpsDeps } from '@opsloop/ops';
+import { silentLogger, systemClock } from '@opsloop/core';
 import { benchDatabase } from './db.ts';
 
 const sizes = (process.argv[2] ?? '10000,100000,1000000').split(',').map(Number);
@@ -16,7 +16,7 @@ const KINDS = 50;
 const results = [];
 for (const size of sizes) {
   const { db, close } = await benchDatabase(10);
-  const deps = { ...benchOps(db), pool: db.pool, heartbeatWindowMinutes: 15 };
+  const deps = { ...createOpsDeps({ prisma: db.prisma, clock: systemClock, logger: silentLogger(), timeZone: 'UTC' }), pool: db.pool, heartbeatWindowMinutes: 15 };
   const insertEvents = (n: number, spreadSeconds: number) =>
     db.pool.query(
       `INSERT INTO ops_events (kind, source, payload, created_at)

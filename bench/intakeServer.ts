@@ -1,13 +1,14 @@
 // Child process of intake.ts: the real app on a throwaway database, in its own process
 // so the load generator does not share its CPU. Prints its URL, serves until killed.
 import type { AddressInfo } from 'node:net';
-import { benchOps } from './ops.ts';
+import { silentLogger, systemClock } from '@opsloop/core';
+import { createOpsDeps } from '@opsloop/ops';
 import { createApp } from '@opsloop/api';
 import { benchDatabase } from './db.ts';
 
 const token = process.argv[2]!;
 const { db, close } = await benchDatabase(Number(process.env.BENCH_POOL_SIZE ?? 20));
-const ops = benchOps(db, 'Asia/Tokyo');
+const ops = createOpsDeps({ prisma: db.prisma, clock: systemClock, logger: silentLogger(), timeZone: 'Asia/Tokyo' });
 const logger = ops.logger;
 const app = createApp({
   db,

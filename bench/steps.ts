@@ -3,13 +3,13 @@
 // workers drain them. Phase 2 (latency): with W idle workers waiting, missions are
 // proposed one at a time through createProposal; latency = enqueue to handler start.
 import { performance } from 'node:perf_hooks';
-import { createProposal, createWorker, listenForSteps } from '@opsloop/ops';
-import { benchOps } from './ops.ts';
+import { createProposal, createWorker, listenForSteps, createOpsDeps } from '@opsloop/ops';
+import { silentLogger, systemClock } from '@opsloop/core';
 import { benchDatabase, percentile } from './db.ts';
 
 const [steps = 5000, workers = 4, concurrency = 50] = process.argv.slice(2).map(Number);
 const { db, close } = await benchDatabase(workers * 2 + 10);
-const ops = benchOps(db);
+const ops = createOpsDeps({ prisma: db.prisma, clock: systemClock, logger: silentLogger(), timeZone: 'UTC' });
 const logger = ops.logger;
 
 // Phase 1: enqueue in bulk (one statement), then drain.

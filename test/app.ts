@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import { Writable } from 'node:stream';
 import supertest from 'supertest';
 import { createLogger, FakeClock, type Clock } from '@opsloop/core';
-import { createPolicyReader, createStepCatalog, DEFAULT_STEP_KINDS, type HeartbeatDeps, type StepKindDefinition } from '@opsloop/ops';
+import { createOpsDeps, type HeartbeatDeps, type StepKindDefinition } from '@opsloop/ops';
 import { createApp } from '@opsloop/api';
 import { MOLTBOOK_STEP_KINDS } from '@opsloop/moltbook';
 import type { TestDatabase } from './db.ts';
@@ -24,16 +24,14 @@ export interface TestApp {
 }
 
 export function createOps(db: TestDatabase, clock: Clock, extraKinds: StepKindDefinition[] = [], random?: () => number) {
-  const logger = createLogger({ level: 'silent' });
-  return {
+  return createOpsDeps({
     prisma: db.prisma,
     clock,
-    logger,
-    catalog: createStepCatalog([...DEFAULT_STEP_KINDS, ...MOLTBOOK_STEP_KINDS, ...extraKinds]),
-    policy: createPolicyReader({ prisma: db.prisma, logger }),
+    logger: createLogger({ level: 'silent' }),
     timeZone: 'Asia/Tokyo',
+    stepKinds: [...MOLTBOOK_STEP_KINDS, ...extraKinds],
     random,
-  };
+  });
 }
 
 function authed(agent: supertest.Agent) {

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import { systemClock, type Clock, type Config, type Logger } from '@opsloop/core';
 import { createDatabase, migrate, seed, startEmbeddedPostgres, type Database, type EmbeddedPostgres } from '@opsloop/db';
-import { slackSink, createLlmClient, promoteInsights, createPolicyReader, createStepCatalog, type PhaseContext, type Scheduler, createWorker, DEFAULT_STEP_KINDS, listenForSteps, opsHandlers, type Worker } from '@opsloop/ops';
+import { slackSink, createLlmClient, promoteInsights, createOpsDeps, type PhaseContext, type Scheduler, createWorker, listenForSteps, opsHandlers, type Worker } from '@opsloop/ops';
 import { assertPinnedBaseUrl, createMoltbookClient, llmReplyWriter, moltbookHandlers, MOLTBOOK_STEP_KINDS, type EngagementDeps } from '@opsloop/moltbook';
 import { createApp } from './app.ts';
 import { buildScheduler, loadSchedule } from './schedule.ts';
@@ -48,14 +48,7 @@ export async function startService(config: Config, logger: Logger, overrides: { 
   const db = createDatabase({ url, poolSize: config.DATABASE_POOL_SIZE });
   const tokens = await resolveTokens(config, logger);
   const clock = overrides.clock ?? systemClock;
-  const ops = {
-    prisma: db.prisma,
-    clock,
-    logger,
-    catalog: createStepCatalog([...DEFAULT_STEP_KINDS, ...MOLTBOOK_STEP_KINDS]),
-    policy: createPolicyReader({ prisma: db.prisma, logger }),
-    timeZone: config.OPS_TIMEZONE,
-  };
+  const ops = createOpsDeps({ prisma: db.prisma, clock, logger, timeZone: config.OPS_TIMEZONE, stepKinds: MOLTBOOK_STEP_KINDS });
   // Undefined without OPENAI_API_KEY: insight promotion then uses its extractive
   // fallback and replies use the template.
   const llm = createLlmClient({ apiKey: config.OPENAI_API_KEY, baseUrl: config.OPENAI_BASE_URL, model: config.OPENAI_MODEL, logger: logger.child({ component: 'llm' }) });

@@ -18,13 +18,23 @@ afterAll(async () => {
   await db?.drop();
 });
 
-function cycle(workerId: string, maxReplies: number): { child: ChildProcess; done: Promise<string> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.resolve('packages/moltbook/test/fixtures/replyCycle.ts'), db.url, fake.baseUrl, KEY, workerId, String(maxReplies)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+/** A reply-monitor run in its own process; it waits at the start line until go(). */
+async function cycle(workerId: string, maxReplies: number) {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.resolve('packages/moltbook/test/fixtures/replyCycle.ts'), db.url, fake.baseUrl, KEY, workerId, String(maxReplies)],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
   let out = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  return { child, done: new Promise((resolve) => child.once('exit', () => resolve(out))) };
+  const done = new Promise<string>((resolve) => child.once('exit', () => resolve(out)));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (out.includes('ready')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`reply cycle exited early (${code})`)));
+  });
+  return { child, done, go: () => child.stdin!.end('go\n') };
 }
 
 async function watchedPost() {
@@ -37,12 +47,18 @@ describe('reply monitor across processes', () => {
   it('two engagement cycles in two processes at once: no duplicate reply', async () => {
     const postId = await watchedPost();
     for (let i = 0; i < 6; i++) fake.addComment(postId, { author: `agent${i}`, content: `comment number ${i}` });
-    const a = cycle('proc-a', 10);
-    const b = cycle('proc-b', 10);
+    // Slow replies keep both runs inside the race for the whole thread.
+    fake.failNext('POST', '/posts/*/comments', { delayMs: 150, times: 12 });
+    const [a, b] = await Promise.all([cycle('proc-a', 10), cycle('proc-b', 10)]);
+    a.go();
+    b.go();
     await Promise.all([a.done, b.done]);
     for (const c of fake.commentsOn(postId).filter((c) => c.author !== ME)) {
       expect(fake.repliesTo(c.id)).toHaveLength(1);
     }
+    // Both processes really took part: each claimed some comments.
+    const claimers = await db.pool.query(`SELECT DISTINCT claimed_by FROM moltbook_handled_comment_events WHERE post_id = $1 ORDER BY 1`, [postId]);
+    expect(claimers.rows.map((r: { claimed_by: string }) => r.claimed_by)).toEqual(['proc-a', 'proc-b']);
   }, 30_000);
 
   it('SIGKILL between sending a reply and recording it, then the cycle again: exactly one reply', async () => {
@@ -51,7 +67,8 @@ describe('reply monitor across processes', () => {
     // Hold the POST in the fake so the process can be killed while it is in flight; the
     // fake then applies the write, as Moltbook does for a request the client abandoned.
     fake.failNext('POST', '/posts/*/comments', { delayMs: 500 });
-    const run = cycle('doomed', 1);
+    const run = await cycle('doomed', 1);
+    run.go();
     await expect.poll(() => fake.requests.some((r) => r.method === 'POST' && r.path.includes(`/posts/${postId}/comments`)), { timeout: 10_000 }).toBe(true);
     run.child.kill('SIGKILL');
     await run.done;

@@ -33,3 +33,4 @@ export { nextFireTime } from './scheduler/cronTime.ts';
 export * from './insights/llm.ts';
 export * from './insights/llmBudget.ts';
 export { promoteInsights, INSIGHT_SOURCE } from './insights/promoteInsights.ts';
+export * from './deps.ts';

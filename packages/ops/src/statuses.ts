@@ -1,7 +1,8 @@
 /**
- * Every status and allowed transition of proposals, missions and steps. SQL updates
- * guard on these (`WHERE status IN (…)`) so a repeated or late transition changes
- * nothing and writes no event.
+ * The statuses of proposals, missions and steps, and the rule that ends a mission.
+ * Each transition is guarded in the one SQL statement that makes it (`WHERE status IN
+ * (…)` in recordDecision, claimSteps, completeSteps, failStep, finaliseMissions), so a
+ * repeated or late transition changes nothing and writes no event.
  */
 export const PROPOSAL_STATUSES = ['pending', 'approved', 'rejected', 'expired'] as const;
 export type ProposalStatus = (typeof PROPOSAL_STATUSES)[number];
@@ -12,42 +13,6 @@ export type MissionStatus = (typeof MISSION_STATUSES)[number];
 /** `waiting`: the step before this one has not succeeded yet. */
 export const STEP_STATUSES = ['waiting', 'queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
-
-export const PROPOSAL_TRANSITIONS: Record<ProposalStatus, readonly ProposalStatus[]> = {
-  pending: ['approved', 'rejected', 'expired'],
-  approved: [],
-  rejected: [],
-  expired: [],
-};
-
-export const MISSION_TRANSITIONS: Record<MissionStatus, readonly MissionStatus[]> = {
-  queued: ['running', 'succeeded', 'failed', 'cancelled'],
-  running: ['succeeded', 'failed', 'cancelled'],
-  succeeded: [],
-  failed: [],
-  cancelled: [],
-};
-
-export const STEP_TRANSITIONS: Record<StepStatus, readonly StepStatus[]> = {
-  waiting: ['queued', 'cancelled'],
-  queued: ['running', 'cancelled'],
-  running: ['succeeded', 'failed', 'queued', 'cancelled'],
-  succeeded: [],
-  failed: [],
-  cancelled: [],
-};
-
-export function isFinalMission(status: MissionStatus): boolean {
-  switch (status) {
-    case 'queued':
-    case 'running':
-      return false;
-    case 'succeeded':
-    case 'failed':
-    case 'cancelled':
-      return true;
-  }
-}
 
 /**
  * The one rule for a mission's outcome from its steps' statuses: any failed step fails

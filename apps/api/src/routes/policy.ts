@@ -12,8 +12,7 @@ export function policyRoutes(ops: ProposalDeps): Router {
 
   router.put('/policy/:key', async (req, res) => {
     const { key } = parse(z.object({ key: z.string().min(1).max(100) }), req.params, 'params');
-    const body = parse(z.object({ value: z.unknown(), changedBy: z.string().max(100).optional() }).strict(), req.body, 'body');
-    if (body.value === undefined) parse(z.object({ value: z.json() }), body, 'body');
+    const body = parse(z.object({ value: z.json(), changedBy: z.string().max(100).optional() }).strict(), req.body, 'body');
     res.json({ policy: await updatePolicy(ops, key, body.value, body.changedBy) });
   });
 

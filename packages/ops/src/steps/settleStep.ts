@@ -1,5 +1,5 @@
 import { backoffDelayMs, ConflictError, NotFoundError } from '@opsloop/core';
-import { inTransaction, withTransientRetry, type Prisma } from '@opsloop/db';
+import { inTransaction, withTransientRetry, type DbClient, type Prisma } from '@opsloop/db';
 import type { OpsDeps } from '../types.ts';
 import { writeEvents } from '../events.ts';
 import { finaliseMission, finaliseMissions } from './finaliseMission.ts';
@@ -9,8 +9,8 @@ type Deps = Pick<OpsDeps, 'prisma' | 'clock' | 'policy'> & { random?: () => numb
 const leaseLost = () => new ConflictError('lease is not current: the step was reclaimed, released or already finished');
 
 /** 404 when the step does not exist, otherwise 409: the caller's lease is stale. */
-async function leaseError(tx: Prisma.TransactionClient, stepId: string): Promise<Error> {
-  const exists = await tx.opsMissionStep.findUnique({ where: { id: stepId }, select: { id: true } });
+async function leaseError(db: DbClient, stepId: string): Promise<Error> {
+  const exists = await db.opsMissionStep.findUnique({ where: { id: stepId }, select: { id: true } });
   return exists ? leaseLost() : new NotFoundError('step');
 }
 
@@ -173,7 +173,7 @@ export async function extendLease(
     UPDATE ops_mission_steps SET lease_expires_at = ${expires}::timestamptz, updated_at = ${deps.clock.now()}::timestamptz
     WHERE id = ${input.stepId}::uuid AND status = 'running' AND lease_token = ${input.leaseToken}::uuid
     RETURNING lease_expires_at`;
-  if (!rows[0]) throw await leaseError(deps.prisma as unknown as Prisma.TransactionClient, input.stepId);
+  if (!rows[0]) throw await leaseError(deps.prisma, input.stepId);
   return { leaseExpiresAt: rows[0].lease_expires_at };
 }
 

@@ -1,0 +1,31 @@
+import type { Clock, Logger } from '@opsloop/core';
+import type { PrismaClient } from '@opsloop/db';
+import { createStepCatalog, DEFAULT_STEP_KINDS, type StepKindDefinition } from './catalog.ts';
+import { createPolicyReader } from './policy/readPolicy.ts';
+import type { ProposalDeps } from './proposals/createProposal.ts';
+import type { OpsDeps } from './types.ts';
+
+/**
+ * The one way to wire the domain's dependencies: opsloop's own step kinds plus
+ * `stepKinds` (e.g. Moltbook's), and a policy reader on the same client. Used by the
+ * service, the tests and the benchmarks alike.
+ */
+export function createOpsDeps(o: {
+  prisma: PrismaClient;
+  clock: Clock;
+  logger: Logger;
+  /** Day boundary for quotas and summaries (OPS_TIMEZONE). */
+  timeZone: string;
+  stepKinds?: StepKindDefinition[];
+  random?: () => number;
+}): OpsDeps & ProposalDeps {
+  return {
+    prisma: o.prisma,
+    clock: o.clock,
+    logger: o.logger,
+    catalog: createStepCatalog([...DEFAULT_STEP_KINDS, ...(o.stepKinds ?? [])]),
+    policy: createPolicyReader({ prisma: o.prisma, logger: o.logger }),
+    timeZone: o.timeZone,
+    random: o.random,
+  };
+}
