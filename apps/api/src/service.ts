@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import { systemClock, type Clock, type Config, type Logger } from '@opsloop/core';
 import { createDatabase, migrate, seed, startEmbeddedPostgres, type Database, type EmbeddedPostgres } from '@opsloop/db';
-import { slackSink, createLlmClient, promoteInsights, createOpsDeps, type PhaseContext, type Scheduler, createWorker, listenForSteps, opsHandlers, type Worker } from '@opsloop/ops';
+import { slackSink, createLlmClient, promoteInsights, createOpsDeps, type PhaseContext, type Scheduler, type WakeTimers, createWorker, listenForSteps, opsHandlers, type Worker } from '@opsloop/ops';
 import { assertPinnedBaseUrl, createMoltbookClient, llmReplyWriter, moltbookHandlers, MOLTBOOK_STEP_KINDS, type EngagementDeps } from '@opsloop/moltbook';
 import { createApp } from './app.ts';
 import { buildScheduler, loadSchedule } from './schedule.ts';
@@ -22,7 +22,7 @@ export interface RunningService {
  * unset), migrations, seeds, HTTP API. Later capabilities (workers, scheduler) hang
  * off the same start/stop sequence.
  */
-export async function startService(config: Config, logger: Logger, overrides: { clock?: Clock } = {}): Promise<RunningService> {
+export async function startService(config: Config, logger: Logger, overrides: { clock?: Clock; schedulerTimers?: WakeTimers } = {}): Promise<RunningService> {
   let phase: 'starting' | 'ready' | 'shutting down' = 'starting';
   // Refused before anything starts: the bare host redirects and drops the key; a broken
   // schedule names its line.
@@ -70,7 +70,7 @@ export async function startService(config: Config, logger: Logger, overrides: { 
     promoteInsights: (ctx: PhaseContext) => promoteInsights({ ...ops, llm }, { signal: ctx.signal }),
     sink: config.SLACK_WEBHOOK_URL ? slackSink(config.SLACK_WEBHOOK_URL) : undefined,
   };
-  const scheduler = config.SCHEDULER_ENABLED ? buildScheduler(jobs, config, heartbeat, logger) : undefined;
+  const scheduler = config.SCHEDULER_ENABLED ? buildScheduler(jobs, config, heartbeat, logger, { timers: overrides.schedulerTimers }) : undefined;
   const app = createApp({
     db,
     logger,
@@ -95,7 +95,8 @@ export async function startService(config: Config, logger: Logger, overrides: { 
     listener = listenForSteps(url, logger, () => worker!.wake());
     worker.start();
   }
-  scheduler?.start();
+  // Not awaited: the start-up catch-up runs in the background.
+  void scheduler?.start();
   phase = 'ready';
   logger.info({ port }, 'opsloop API listening');
 
