@@ -89,6 +89,8 @@ export interface SchedulerOptions {
    * (Default: 60000)
    */
   lateToleranceMs?: number;
+  /** Longest sleep between wake-ups, so a wall-clock step is noticed within it. (Default: 30000) */
+  maxWakeMs?: number;
   /** A `running` row that recorded no owner counts as abandoned this long after it started. (Default: 30 minutes) */
   ownerlessStaleMs?: number;
 }
@@ -151,7 +153,10 @@ export interface Scheduler {
    * and stop() still waits for them to settle; then releases the owner lock. (Default graceMs: 30000)
    */
   stop(graceMs?: number): Promise<void>;
-  /** Runs every tick due by the clock now; the wake-ups call this, and so can tests. Resolves when those runs end. */
+  /**
+   * Runs every tick due by the clock now and sets the next wake-up; the wake-ups call
+   * this, and so can tests. Resolves when those runs end.
+   */
   checkDue(): Promise<TickOutcome[]>;
   /** Claims and runs one tick of `job`. Rejects only if the claim cannot be written. */
   runTick(job: ScheduleJob, scheduledFor: Date, cause?: RunCause): Promise<TickOutcome>;
@@ -171,8 +176,7 @@ export interface Scheduler {
 
 const DEFAULT_LATE_TOLERANCE_MS = 60_000;
 const DEFAULT_OWNERLESS_STALE_MS = 30 * 60_000;
-/** Longest sleep between wake-ups, so a wall-clock step is noticed within it. */
-const MAX_WAKE_MS = 30_000;
+const DEFAULT_MAX_WAKE_MS = 30_000;
 const ABANDON_SWEEP_MS = 60_000;
 export const STILL_RUNNING_HERE = 'previous run still running in this process';
 export const SCHEDULER_STOPPING = 'scheduler stopping';
@@ -190,6 +194,7 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
   const ownerlessStaleMs = o.ownerlessStaleMs ?? DEFAULT_OWNERLESS_STALE_MS;
   const lateToleranceMs = o.lateToleranceMs ?? DEFAULT_LATE_TOLERANCE_MS;
   const timers = o.timers ?? realWakeTimers;
+  const maxWakeMs = o.maxWakeMs ?? DEFAULT_MAX_WAKE_MS;
   const states = new Map<string, JobState>(
     o.jobs.map((job) => [
       job.name,
@@ -330,16 +335,13 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
     timer = undefined;
     if (!started || stopping) return;
     const now = o.clock.now();
-    let delay = MAX_WAKE_MS;
+    let delay = maxWakeMs;
     for (const st of states.values()) {
       if (!st.job.enabled) continue;
       const next = st.calendar.nextAfter(now);
       if (next) delay = Math.min(delay, next.getTime() - now.getTime());
     }
-    timer = timers.set(Math.max(0, delay), () => {
-      fireDue();
-      arm();
-    });
+    timer = timers.set(Math.max(0, delay), () => void checkDue());
   }
 
   async function sweep(): Promise<AbandonedTick[]> {
@@ -362,6 +364,13 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
     if (!last || last >= tick) return undefined;
     log.info({ job: st.job.name, scheduledFor: tick.toISOString(), lastTick: last.toISOString() }, 'catching up the latest missed tick');
     return runTick(st.job, tick, 'catch_up');
+  }
+
+  async function checkDue(): Promise<TickOutcome[]> {
+    const runs = fireDue();
+    arm();
+    const outcomes = await Promise.all(runs);
+    return outcomes.filter((x): x is TickOutcome => x !== undefined);
   }
 
   async function stop(graceMs = 30_000) {
@@ -389,10 +398,7 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
     runningJobs: () => [...active.keys()],
     markAbandoned: sweep,
 
-    async checkDue() {
-      const outcomes = await Promise.all(fireDue());
-      return outcomes.filter((x): x is TickOutcome => x !== undefined);
-    },
+    checkDue,
 
     async start() {
       if (started || stopping) return [];
