@@ -23,62 +23,66 @@ export interface OwnerSession {
 
 export function openOwnerSession(pool: pg.Pool, logger: Logger): OwnerSession {
   let key = randomKey();
-  let client: pg.PoolClient | undefined;
+  let session: Connection | undefined;
   let connecting: Promise<number> | undefined;
   let closed = false;
 
+  /** A checked-out client that goes back to the pool exactly once, however it ends. */
+  interface Connection {
+    client: pg.PoolClient;
+    drop(error?: Error): void;
+  }
+
   async function connect(): Promise<number> {
-    const c = await pool.connect();
-    let lost = false;
-    c.on('error', (error) => {
+    const client = await pool.connect();
+    let released = false;
+    const conn: Connection = {
+      client,
+      drop(error) {
+        if (released) return;
+        released = true;
+        if (session === conn) session = undefined;
+        // A client released with an error is destroyed, not reused.
+        client.release(error ?? true);
+      },
+    };
+    client.on('error', (error) => {
       // The session is gone, and with it the lock: our running ticks may be declared
       // abandoned until we hold the lock again.
-      lost = true;
-      logger.warn({ err: error }, 'scheduler owner session lost; reconnecting on next claim');
-      if (client === c) client = undefined;
-      c.release(error);
+      if (!released) logger.warn({ err: error }, 'scheduler owner session lost; reconnecting on next claim');
+      conn.drop(error);
     });
     try {
       for (let attempt = 0; ; attempt++) {
-        const { rows } = await c.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [OWNER_LOCK_NAMESPACE, key]);
+        const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [OWNER_LOCK_NAMESPACE, key]);
         if (rows[0]?.locked) break;
         // Another live scheduler drew the same key: draw again.
         if (attempt >= 5) throw new Error('could not take a scheduler owner lock');
         key = randomKey();
       }
     } catch (error) {
-      if (!lost) c.release(error instanceof Error ? error : true);
+      conn.drop(error instanceof Error ? error : undefined);
       throw error;
     }
     if (closed) {
-      await release(c);
+      conn.drop();
       throw new Error('scheduler owner session closed');
     }
-    client = c;
+    session = conn;
     return key;
-  }
-
-  async function release(c: pg.PoolClient): Promise<void> {
-    try {
-      await c.query('SELECT pg_advisory_unlock($1, $2)', [OWNER_LOCK_NAMESPACE, key]);
-      c.release();
-    } catch (error) {
-      c.release(error instanceof Error ? error : true);
-    }
   }
 
   return {
     key() {
       if (closed) return Promise.reject(new Error('scheduler owner session closed'));
-      if (client) return Promise.resolve(key);
+      if (session) return Promise.resolve(key);
       return (connecting ??= connect().finally(() => (connecting = undefined)));
     },
     async close() {
       closed = true;
       await connecting?.catch(() => {});
-      const c = client;
-      client = undefined;
-      if (c) await release(c);
+      // Destroying the connection ends the session, which releases the lock.
+      session?.drop();
     },
   };
 }
