@@ -141,8 +141,8 @@ describe('cron and time zone checks', () => {
     expect(cronProblem('0 0 * * 5#2')).toBeNull();
     expect(cronProblem('61 * * * *')).toMatch(/minute/);
     expect(cronProblem('* * *')).toMatch(/five/);
-    expect(cronProblem('0 * * * * *')).toMatch(/exactly 5 parts/);
-    expect(cronProblem('*/10 * * * * *')).toMatch(/exactly 5 parts/);
+    expect(cronProblem('0 * * * * *')).toBe('five fields are required (minute hour day-of-month month day-of-week), not 6: ticks are per minute, a seconds field is not supported');
+    expect(cronProblem('*/10 * * * * *')).toMatch(/seconds field/);
     expect(cronProblem('mon * * * *')).toMatch(/illegal characters/);
   });
 

@@ -22,13 +22,13 @@ function errorOf(text: string): ScheduleError {
 describe('loadSchedule', () => {
   it('loads the shipped schedule.yaml with every job and its defaults', async () => {
     const jobs = await loadScheduleFile(SCHEDULE_FILE, { internalJobs });
-    expect(jobs.map((j) => [j.name, j.cron, j.timezone, j.enabled])).toEqual([
-      ['heartbeat', '*/5 * * * *', 'UTC', true],
-      ['ops-daily-summary', '0 6 * * *', 'Asia/Tokyo', true],
-      ['moltbook-engagement-cycle', '*/10 * * * *', 'UTC', true],
-      ['moltbook-feed-heartbeat', '*/30 * * * *', 'UTC', true],
-      ['moltbook-scout', '15 */3 * * *', 'UTC', true],
-      ['moltbook-scout-daily', '10 0 * * *', 'UTC', true],
+    expect(jobs.map((j) => [j.name, j.cron, j.timezone, j.enabled, j.catchUp])).toEqual([
+      ['heartbeat', '*/5 * * * *', 'UTC', true, undefined],
+      ['ops-daily-summary', '0 6 * * *', 'Asia/Tokyo', true, 'latest'],
+      ['moltbook-engagement-cycle', '*/10 * * * *', 'UTC', true, 'none'],
+      ['moltbook-feed-heartbeat', '*/30 * * * *', 'UTC', true, undefined],
+      ['moltbook-scout', '15 */3 * * *', 'UTC', true, undefined],
+      ['moltbook-scout-daily', '10 0 * * *', 'UTC', true, undefined],
     ]);
     expect(jobs[0]!.run).toEqual({ internal: 'heartbeat' });
     expect(jobs[2]!.run).toEqual({
@@ -65,16 +65,30 @@ describe('loadSchedule', () => {
 
   it('names the file, line and job of a bad cron', () => {
     const e = errorOf(lines(...ok, '  - name: foo', '    cron: "61 * * * *"', '    run: { internal: heartbeat }'));
-    expect(e.message).toBe('schedule.yaml:6: job "foo": invalid cron "61 * * * *": not a valid cron expression');
-    expect(e.issues).toEqual([{ line: 6, job: 'foo', message: 'invalid cron "61 * * * *": not a valid cron expression' }]);
+    expect(e.message).toBe('schedule.yaml:6: job "foo": invalid cron "61 * * * *": Invalid value for minute: 61');
+    expect(e.issues).toEqual([{ line: 6, job: 'foo', message: 'invalid cron "61 * * * *": Invalid value for minute: 61' }]);
   });
 
-  it('refuses a seconds field and the L/W/# modifiers', () => {
+  it('refuses a seconds field; accepts the L/W/# modifiers, which fire and preview alike', () => {
     expect(errorOf(lines(...ok, '  - name: secs', '    cron: "*/10 * * * * *"', '    run: { internal: heartbeat }')).message).toMatch(
-      /^schedule\.yaml:6: job "secs": invalid cron "\*\/10 \* \* \* \* \*": a seconds field is not supported/,
+      /^schedule\.yaml:6: job "secs": invalid cron "\*\/10 \* \* \* \* \*": five fields are required .*a seconds field is not supported/,
     );
-    expect(errorOf(lines(...ok, '  - name: last', '    cron: "0 0 L * *"', '    run: { internal: heartbeat }')).message).toMatch(
-      /^schedule\.yaml:6: job "last": invalid cron .*modifiers are not supported/,
+    const [, last] = loadSchedule(lines(...ok, '  - name: last', '    cron: "0 0 L * *"', '    run: { internal: heartbeat }'), { internalJobs });
+    expect(last).toMatchObject({ name: 'last', cron: '0 0 L * *' });
+  });
+
+  it('reads catch_up (latest | none) and leaves it unset when absent, for the scheduler to default', () => {
+    const jobs = loadSchedule(
+      lines(...ok, '  - name: daily', '    cron: "0 6 * * *"', '    catch_up: latest', '    run: { internal: heartbeat }', '  - name: often', '    cron: "*/10 * * * *"', '    catch_up: none', '    run: { internal: heartbeat }'),
+      { internalJobs },
+    );
+    expect(jobs.map((j) => [j.name, j.catchUp])).toEqual([
+      ['fine', undefined],
+      ['daily', 'latest'],
+      ['often', 'none'],
+    ]);
+    expect(errorOf(lines(...ok, '  - name: bad', '    cron: "0 6 * * *"', '    catch_up: all', '    run: { internal: heartbeat }')).message).toMatch(
+      /^schedule\.yaml:7: job "bad": .*catch_up/,
     );
   });
 

@@ -39,6 +39,10 @@ export function nextFireTime(expression: string, timeZone: string, after: Date):
 
 /** Why the scheduler cannot run `expression`, or null when it can. */
 export function cronProblem(expression: string): string | null {
+  const fields = expression.trim().split(/\s+/).length;
+  if (!expression.trim().startsWith('@') && fields !== 5) {
+    return `five fields are required (minute hour day-of-month month day-of-week), not ${fields}${fields === 6 ? ': ticks are per minute, a seconds field is not supported' : ''}`;
+  }
   try {
     parse(expression, 'UTC');
     return null;
