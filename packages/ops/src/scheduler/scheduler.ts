@@ -104,7 +104,7 @@ export type TickOutcome =
   | { outcome: 'taken' };
 
 /** What runNow() answers once the run is claimed (or refused); `done` settles when it ends. */
-export type ManualRun =
+export type ClaimedRun =
   | { outcome: 'started'; runId: string; scheduledFor: Date; done: Promise<TickOutcome> }
   | { outcome: 'skipped'; runId: string | null; reason: string }
   | { outcome: 'taken' };
@@ -165,7 +165,7 @@ export interface Scheduler {
    * the job is disabled. Answers once claimed; skipped while the job's previous run is still
    * running. Throws NotFoundError for a job the schedule does not have.
    */
-  runNow(jobName: string, o: { by: string }): Promise<ManualRun>;
+  runNow(jobName: string, o: { by: string }): Promise<ClaimedRun>;
   /** Marks `running` ticks whose owner is gone `abandoned`; start() and each minute of wake-ups do too. */
   markAbandoned(): Promise<AbandonedTick[]>;
   status(): Promise<JobStatus[]>;
@@ -254,13 +254,13 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
    * Claims a run and, when claimed, starts it. The job is marked active before the first
    * await, so a second call for it sees it at once. `claim` settles after the claim.
    */
-  function begin(job: ScheduleJob, tick: Date, cause: RunCause, requestedBy?: string): { claim: Promise<ManualRun> } {
+  function begin(job: ScheduleJob, tick: Date, cause: RunCause, requestedBy?: string): { claim: Promise<ClaimedRun> } {
     const jobLog = log.child({ job: job.name, scheduledFor: tick.toISOString(), cause });
     if (stopping) return { claim: Promise.resolve({ outcome: 'skipped', runId: null, reason: SCHEDULER_STOPPING }) };
     if (active.has(job.name)) {
       jobLog.warn(STILL_RUNNING_HERE + '; skipped');
       const claim = recordSkippedTick(sweepDeps, { jobName: job.name, scheduledFor: tick, runner: o.runner, cause, requestedBy, reason: STILL_RUNNING_HERE }).then(
-        (runId): ManualRun => (runId ? { outcome: 'skipped', runId, reason: STILL_RUNNING_HERE } : { outcome: 'taken' }),
+        (runId): ClaimedRun => (runId ? { outcome: 'skipped', runId, reason: STILL_RUNNING_HERE } : { outcome: 'taken' }),
       );
       return { claim };
     }
@@ -268,7 +268,7 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
     let settle!: (outcome: TickOutcome) => void;
     const done = new Promise<TickOutcome>((resolve) => (settle = resolve));
     active.set(job.name, { done, abort });
-    const claim = (async (): Promise<ManualRun> => {
+    const claim = (async (): Promise<ClaimedRun> => {
       try {
         const key = await ownerKey();
         const c = await claimTick(sweepDeps, { jobName: job.name, scheduledFor: tick, runner: o.runner, ownerKey: key, cause, requestedBy, ownerlessStaleMs });
@@ -279,10 +279,11 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
         }
         if (c.skipped) jobLog.warn({ busyRunner: c.skipped.runner }, 'previous run still running on another scheduler; skipped');
         else jobLog.debug('tick taken by another replica');
-        const outcome: ManualRun = c.skipped ? { outcome: 'skipped', runId: c.skipped.runId, reason: c.skipped.reason } : { outcome: 'taken' };
+        const outcome: ClaimedRun = c.skipped ? { outcome: 'skipped', runId: c.skipped.runId, reason: c.skipped.reason } : { outcome: 'taken' };
         settle(outcome);
         return outcome;
       } catch (error) {
+        // Nothing was recorded: frees the job for the next attempt; the caller gets the error.
         settle({ outcome: 'skipped', runId: null, reason: 'claim failed' });
         throw error;
       }
