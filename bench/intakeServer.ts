@@ -8,7 +8,7 @@ import { benchDatabase } from './db.ts';
 
 const token = process.argv[2]!;
 const { db, close } = await benchDatabase(Number(process.env.BENCH_POOL_SIZE ?? 20));
-const ops = createOpsDeps({ prisma: db.prisma, clock: systemClock, logger: silentLogger(), timeZone: 'Asia/Tokyo' });
+const ops = createOpsDeps({ db, clock: systemClock, logger: silentLogger(), timeZone: 'Asia/Tokyo' });
 const logger = ops.logger;
 const app = createApp({
   db,

@@ -3,13 +3,13 @@
 // workers drain them. Phase 2 (latency): with W idle workers waiting, missions are
 // proposed one at a time through createProposal; latency = enqueue to handler start.
 import { performance } from 'node:perf_hooks';
-import { createProposal, createWorker, listenForSteps, createOpsDeps } from '@opsloop/ops';
+import { createProposal, createWorker, listenForSteps, createOpsDeps, wakeOne } from '@opsloop/ops';
 import { silentLogger, systemClock } from '@opsloop/core';
 import { benchDatabase, percentile } from './db.ts';
 
 const [steps = 5000, workers = 4, concurrency = 50] = process.argv.slice(2).map(Number);
 const { db, close } = await benchDatabase(workers * 2 + 10);
-const ops = createOpsDeps({ prisma: db.prisma, clock: systemClock, logger: silentLogger(), timeZone: 'UTC' });
+const ops = createOpsDeps({ db, clock: systemClock, logger: silentLogger(), timeZone: 'UTC' });
 const logger = ops.logger;
 
 // Phase 1: enqueue in bulk (one statement), then drain.
@@ -64,7 +64,7 @@ const latencyHandlers = new Map([
   ],
 ]);
 const idle = Array.from({ length: workers }, () => createWorker({ deps: ops, handlers: latencyHandlers, concurrency: 1, pollMs: 5000 }));
-const listener = listenForSteps(db.url, logger, () => idle.forEach((w) => w.wake()));
+const listener = listenForSteps(db.url, logger, wakeOne(idle));
 await listener.ready;
 idle.forEach((w) => w.start());
 await new Promise((r) => setTimeout(r, 200));

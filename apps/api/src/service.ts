@@ -48,7 +48,7 @@ export async function startService(config: Config, logger: Logger, overrides: { 
   const db = createDatabase({ url, poolSize: config.DATABASE_POOL_SIZE });
   const tokens = await resolveTokens(config, logger);
   const clock = overrides.clock ?? systemClock;
-  const ops = createOpsDeps({ prisma: db.prisma, clock, logger, timeZone: config.OPS_TIMEZONE, stepKinds: MOLTBOOK_STEP_KINDS });
+  const ops = createOpsDeps({ db, clock, logger, timeZone: config.OPS_TIMEZONE, stepKinds: MOLTBOOK_STEP_KINDS });
   // Undefined without OPENAI_API_KEY: insight promotion then uses its extractive
   // fallback and replies use the template.
   const llm = createLlmClient({ apiKey: config.OPENAI_API_KEY, baseUrl: config.OPENAI_BASE_URL, model: config.OPENAI_MODEL, logger: logger.child({ component: 'llm' }) });
