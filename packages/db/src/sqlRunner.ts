@@ -29,6 +29,11 @@ export function prismaRunner(db: DbClient): SqlRunner {
   return { query: <T>(q: SqlQuery) => db.$queryRawUnsafe<T[]>(q.text, ...q.values) };
 }
 
+/** For functions that run on either: a Prisma client or transaction, or a SqlRunner. */
+export function asSqlRunner(db: DbClient | SqlRunner): SqlRunner {
+  return '$queryRawUnsafe' in db ? prismaRunner(db) : db;
+}
+
 /**
  * Runs `fn` in a transaction on one pool connection (BEGIN/COMMIT, ROLLBACK on error),
  * for the few hot-path cases that need more than one statement atomically.
