@@ -10,7 +10,7 @@ import autocannon from 'autocannon';
 const [seconds = 10, connections = 50] = process.argv.slice(2).map(Number);
 const token = 'bench-token-0123456789abcdefgh';
 const child = fork(path.join(path.dirname(fileURLToPath(import.meta.url)), 'intakeServer.ts'), [token], {
-  execArgv: ['--import', 'tsx', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=.data/prof'] : [])],
+  execArgv: ['--import', 'tsx', '--conditions=@opsloop/source', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=.data/prof'] : [])],
   stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
 });
 const base = await new Promise<string>((resolve, reject) => {

@@ -50,7 +50,7 @@ async function drained() {
 const t0 = performance.now();
 if (flags.processes) {
   const children: ChildProcess[] = Array.from({ length: workers }, () =>
-    fork(path.join(path.dirname(fileURLToPath(import.meta.url)), 'stepsWorker.ts'), [url, String(concurrency)], { execArgv: ['--import', 'tsx'] }),
+    fork(path.join(path.dirname(fileURLToPath(import.meta.url)), 'stepsWorker.ts'), [url, String(concurrency)], { execArgv: ['--import', 'tsx', '--conditions=@opsloop/source'] }),
   );
   await drained();
   await Promise.all(children.map((c) => new Promise((r) => (c.once('exit', r), c.send('stop')))));

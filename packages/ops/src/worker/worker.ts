@@ -11,6 +11,11 @@ export interface StepContext {
   step: ClaimedStep;
   /** Aborted when the step times out, its lease is lost, or the worker stops. */
   signal: AbortSignal;
+  /**
+   * Aborted as soon as the worker starts stopping (before `signal`): finish what is in
+   * flight, but start no new external side effect (another post, another reply).
+   */
+  stopping: AbortSignal;
   logger: Logger;
   prisma: PrismaClient;
 }
@@ -85,6 +90,7 @@ export function createWorker(o: WorkerOptions): Worker {
   const completions = createBatcher<CompleteInput, CompleteOutcome>((items) => completeSteps(deps, items));
 
   let stopping = false;
+  const stoppingSignal = new AbortController();
   let loop: Promise<void> | undefined;
   let wakeUp: (() => void) | undefined;
   let pendingWake = false;
@@ -125,7 +131,7 @@ export function createWorker(o: WorkerOptions): Worker {
         if (abort.signal.aborted) reject(abort.signal.reason);
         abort.signal.addEventListener('abort', () => reject(abort.signal.reason), { once: true });
       });
-      const result = await Promise.race([handler(step.params, { step, signal: abort.signal, logger: stepLog, prisma: deps.prisma }), aborted]);
+      const result = await Promise.race([handler(step.params, { step, signal: abort.signal, stopping: stoppingSignal.signal, logger: stepLog, prisma: deps.prisma }), aborted]);
       clearInterval(renew);
       const outcome = await completions.add({ stepId: step.id, leaseToken: step.leaseToken, result });
       if (!outcome.ok) stepLog.warn({ error: outcome.error }, 'completion refused: lease no longer ours');
@@ -189,6 +195,7 @@ export function createWorker(o: WorkerOptions): Worker {
     },
     async stop(graceMs = 10_000) {
       stopping = true;
+      stoppingSignal.abort(new Error('worker stopping'));
       wake();
       await loop;
       const drained = Promise.all([...active.values()].map((a) => a.done));
@@ -199,7 +206,7 @@ export function createWorker(o: WorkerOptions): Worker {
       if (left.length) {
         for (const a of left) a.abort.abort(new Error('worker stopping'));
         const released = await releaseSteps(deps, left.map((a) => ({ stepId: a.step.id, leaseToken: a.step.leaseToken })));
-        log.warn({ released }, 'released leases of unfinished steps');
+        log.warn({ released, steps: left.map((a) => ({ stepId: a.step.id, kind: a.step.kind })) }, 'grace period over: released the leases of unfinished steps');
         await Promise.all(left.map((a) => a.done));
       }
       log.info({ workerId }, 'worker stopped');
