@@ -1,5 +1,5 @@
 import type { Clock, Logger } from '@opsloop/core';
-import type { PrismaClient } from '@opsloop/db';
+import type { Database } from '@opsloop/db';
 import { createStepCatalog, DEFAULT_STEP_KINDS, type StepKindDefinition } from './catalog.ts';
 import { createPolicyReader } from './policy/readPolicy.ts';
 import type { ProposalDeps } from './proposals/createProposal.ts';
@@ -11,7 +11,7 @@ import type { OpsDeps } from './types.ts';
  * service, the tests and the benchmarks alike.
  */
 export function createOpsDeps(o: {
-  prisma: PrismaClient;
+  db: Pick<Database, 'prisma' | 'pool'>;
   clock: Clock;
   logger: Logger;
   /** Day boundary for quotas and summaries (OPS_TIMEZONE). */
@@ -20,11 +20,12 @@ export function createOpsDeps(o: {
   random?: () => number;
 }): OpsDeps & ProposalDeps {
   return {
-    prisma: o.prisma,
+    prisma: o.db.prisma,
+    pool: o.db.pool,
     clock: o.clock,
     logger: o.logger,
     catalog: createStepCatalog([...DEFAULT_STEP_KINDS, ...(o.stepKinds ?? [])]),
-    policy: createPolicyReader({ prisma: o.prisma, logger: o.logger }),
+    policy: createPolicyReader({ prisma: o.db.prisma, logger: o.logger }),
     timeZone: o.timeZone,
     random: o.random,
   };
