@@ -63,7 +63,9 @@ export function validateProposal(catalog: KindLookup, input: unknown, pathPrefix
   shape.data.steps.forEach((step, i) => {
     const definition = catalog.get(step.kind);
     if (!definition) {
-      issues.push({ path: [...pathPrefix, 'steps', i, 'kind'].join('.'), message: `unknown step kind "${step.kind}"` });
+      const problem = catalog.problem?.(step.kind);
+      const message = problem ? `step kind "${step.kind}" is registered but unusable: ${problem}` : `unknown step kind "${step.kind}"`;
+      issues.push({ path: [...pathPrefix, 'steps', i, 'kind'].join('.'), message });
       return;
     }
     const params = definition.params.safeParse(step.params);
