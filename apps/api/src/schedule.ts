@@ -52,7 +52,7 @@ export const INTERNAL_JOB_REGISTRY: Readonly<Record<string, (deps: InternalJobDe
       const date = localDate(new Date(scheduledFor.getTime() - 86_400_000), ops.timeZone);
       if (!ops.sink) return { status: 'skipped', reason: 'no Slack webhook (SLACK_WEBHOOK_URL is not set)', detail: { date } };
       const summary = await dailySummary(ops, date);
-      await ops.sink.send(formatDailySummary(summary));
+      await ops.sink.send(formatDailySummary(summary, ops));
       return { status: 'succeeded', detail: { date: summary.date, posted: true } };
     },
   }),
