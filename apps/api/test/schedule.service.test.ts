@@ -19,7 +19,7 @@ afterAll(async () => {
   await db?.drop();
 });
 
-function start(): Promise<RunningService> {
+function start(env: Record<string, string> = {}): Promise<RunningService> {
   const config = loadConfig({
     DATABASE_URL: db.url,
     PORT: '0',
@@ -30,6 +30,7 @@ function start(): Promise<RunningService> {
     WORKERS_ENABLED: 'false',
     SCHEDULE_FILE: 'schedule.yaml',
     LOG_LEVEL: 'silent',
+    ...env,
   });
   // The test moves the clock and calls checkDue(): the scheduler's own wake-ups never fire.
   return startService(config, silentLogger(), { clock, schedulerTimers: manualWakeTimers() });
@@ -87,4 +88,28 @@ describe('the shipped schedule in the service', () => {
       await service.stop();
     }
   }, 60_000);
+
+  it('runNow runs a job at once, recorded as manual: the summary without a Slack webhook is skipped with its reason, the heartbeat succeeds', async () => {
+    clock.set('2026-01-05T03:00:00Z');
+    const service = await start({ SLACK_WEBHOOK_URL: '' });
+    try {
+      const summary = await service.scheduler!.runNow('ops-daily-summary', { by: 'operator' });
+      expect(summary.outcome).toBe('started');
+      expect(await (summary as { done: Promise<unknown> }).done).toMatchObject({
+        outcome: 'skipped',
+        reason: 'no Slack webhook (SLACK_WEBHOOK_URL is not set)',
+        detail: { date: '2026-01-04' },
+      });
+      clock.advance(1000);
+      const heartbeat = await service.scheduler!.runNow('heartbeat', { by: 'operator' });
+      expect(await (heartbeat as { done: Promise<unknown> }).done).toMatchObject({ outcome: 'succeeded', detail: { failedPhases: [] } });
+      const manual = await db.prisma.opsScheduleRun.findMany({ where: { cause: 'manual' }, orderBy: { id: 'asc' } });
+      expect(manual.map((r) => [r.jobName, r.requestedBy, r.outcome, r.reason])).toEqual([
+        ['ops-daily-summary', 'operator', 'skipped', 'no Slack webhook (SLACK_WEBHOOK_URL is not set)'],
+        ['heartbeat', 'operator', 'succeeded', null],
+      ]);
+    } finally {
+      await service.stop();
+    }
+  });
 });
