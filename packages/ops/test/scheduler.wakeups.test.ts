@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock, silentLogger } from '@opsloop/core';
 import { createTestDatabase, type TestDatabase } from '../../../test/db.ts';
 import type { ScheduleJob } from '../src/scheduler/loadSchedule.ts';
-import { createScheduler, manualWakeTimers, type Scheduler, type SchedulerOptions } from '../src/scheduler/scheduler.ts';
+import { createScheduler, manualWakeTimers, realWakeTimers, type Scheduler, type SchedulerOptions } from '../src/scheduler/scheduler.ts';
 import type { InternalJobContext, InternalJobs, JobOutcome } from '../src/scheduler/jobs.ts';
 
 let db: TestDatabase;
@@ -153,6 +153,31 @@ describe('wake-ups follow the injected clock across DST', () => {
     await r.s.checkDue();
     expect(runs).toEqual(['summary@2026-01-01T21:00:00.000Z/catch_up', 'every-ten@2026-01-01T21:10:00.000Z/schedule']);
     expect(await ticks('every-ten')).toEqual(['2026-01-01T21:10:00.000Z']);
+  });
+});
+
+describe('real timers', () => {
+  it('a started scheduler wakes itself at the tick its clock says is next, and fires it', async () => {
+    // A clock running in real time, one second before a minute boundary.
+    const boundary = Math.ceil(Date.now() / 60_000) * 60_000 + 60_000;
+    const offset = boundary - 1000 - Date.now();
+    const clock = { now: () => new Date(Date.now() + offset) };
+    const jobs = [job('every-minute', '* * * * *')];
+    const runs: string[] = [];
+    const s = createScheduler({
+      jobs,
+      internalJobs: recording(jobs, runs),
+      prisma: db.prisma,
+      pool: db.pool,
+      clock,
+      logger: silentLogger(),
+      runner: 'real-timers',
+      submitProposal: () => Promise.reject(new Error('no proposal jobs')),
+      timers: realWakeTimers,
+    });
+    created.push(s);
+    await s.start();
+    await expect.poll(() => runs, { timeout: 5000, interval: 20 }).toEqual([`every-minute@${new Date(boundary).toISOString()}/schedule`]);
   });
 });
 
