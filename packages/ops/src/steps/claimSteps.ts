@@ -41,8 +41,8 @@ export async function claimSteps(deps: Pick<OpsDeps, 'pool' | 'clock'>, o: Claim
   return rows;
 }
 
-// $1 kinds, $2 now, $3 max, $4 worker id, $5 lease expiry.
-const CLAIM_SQL = `
+// $1 kinds, $2 now, $3 max, $4 worker id, $5 lease expiry. Exported for the plan test.
+export const CLAIM_SQL = `
   WITH picked AS (
     -- The kill switch, checked in the claim itself: only a stored {"enabled": false}
     -- stops claims (picking 0 rows); a malformed value does not, matching the policy
