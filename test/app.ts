@@ -65,7 +65,7 @@ export async function startTestApp(
     tokens: { apiToken: API_TOKEN, heartbeatToken: HEARTBEAT_TOKEN },
     readiness: { notReadyReason: () => undefined },
     ops,
-    heartbeat: { ...ops, pool: db.pool, heartbeatWindowMinutes: 15, ...options.heartbeat },
+    heartbeat: { ...ops, pool: db.pool, ...options.heartbeat },
   });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));

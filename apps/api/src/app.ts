@@ -5,7 +5,8 @@ import type { Config, Logger } from '@opsloop/core';
 import type { Database } from '@opsloop/db';
 import type { HeartbeatDeps, OpsDeps, ProposalDeps, Scheduler } from '@opsloop/ops';
 import { errorHandler, notFound, requireJsonBody } from './http/errors.ts';
-import { requireToken, type AuthTokens } from './http/auth.ts';
+import { authFailureThrottle, requireToken, type AuthTokens } from './http/auth.ts';
+import { securityHeaders } from './http/securityHeaders.ts';
 import { healthRoutes, type Readiness } from './routes/health.ts';
 import { proposalRoutes } from './routes/proposals.ts';
 import { missionRoutes } from './routes/missions.ts';
@@ -16,7 +17,7 @@ import { heartbeatRoutes, opsReportRoutes } from './routes/heartbeat.ts';
 export interface AppDeps {
   db: Database;
   logger: Logger;
-  config: Pick<Config, 'BODY_LIMIT'>;
+  config: Pick<Config, 'BODY_LIMIT'> & Partial<Pick<Config, 'TRUST_PROXY' | 'AUTH_FAILURES_PER_MINUTE'>>;
   tokens: AuthTokens;
   /** Lets /ready answer 503 while the process starts up or drains. */
   readiness: Readiness;
@@ -26,13 +27,17 @@ export interface AppDeps {
   scheduler?: Pick<Scheduler, 'status'>;
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+/** A client's x-request-id is kept only when it is a short token safe in logs and headers. */
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** Builds the HTTP app from its dependencies; service.ts wires the real ones. */
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', true);
+  // Off by default: behind no proxy, X-Forwarded-For is whatever the client wrote, and
+  // req.ip keys the auth throttle.
+  app.set('trust proxy', deps.config.TRUST_PROXY ?? false);
+  app.use(securityHeaders());
   app.use(
     pinoHttp({
       logger: deps.logger,
@@ -47,15 +52,17 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(healthRoutes(deps));
-  app.use(heartbeatRoutes(deps.heartbeat, deps.tokens));
 
-  // Every /api/ops route needs the API token (reads too: they expose operations data).
-  // Authenticate before parsing the body, so an unauthenticated caller cannot make us
-  // read 1 MB of JSON.
+  // Every /api/ops route needs the API token (reads too: they expose operations data);
+  // the heartbeat also takes its own token. Authenticate before parsing the body, so an
+  // unauthenticated caller cannot make us read 1 MB of JSON. Every route parses a JSON
+  // body if one is sent (GETs too), so a bad one is a 4xx everywhere, never ignored on some.
   const api = express.Router();
-  api.use(requireToken(deps.tokens, 'api'));
+  const heartbeatCall = (req: express.Request) => (req.method === 'POST' && req.path === '/heartbeat' ? 'heartbeat' : 'api');
+  api.use(requireToken(deps.tokens, heartbeatCall, authFailureThrottle(deps.config.AUTH_FAILURES_PER_MINUTE ?? 20)));
   api.use(requireJsonBody);
   api.use(express.json({ limit: deps.config.BODY_LIMIT, type: 'application/json' }));
+  api.use(heartbeatRoutes(deps.heartbeat));
   api.use(proposalRoutes(deps.ops));
   api.use(missionRoutes(deps.ops));
   api.use(policyRoutes(deps.ops));

@@ -1,5 +1,7 @@
 import type { PrismaClient } from '@opsloop/db';
 import type { Clock } from '@opsloop/core';
+import type { PolicyReader } from '../policy/readPolicy.ts';
+import { heartbeatMissingMinutes } from './checkOpsHealth.ts';
 
 /** The calendar date (YYYY-MM-DD) of `at` in `timeZone`. */
 export function localDate(at: Date, timeZone: string): string {
@@ -11,8 +13,12 @@ export function localDate(at: Date, timeZone: string): string {
  * status, events, mission success rate, top failing step kinds, alerts, heartbeats (and
  * whether they went missing), Moltbook engagement figures.
  */
-export async function dailySummary(deps: { prisma: PrismaClient; clock: Clock; timeZone: string; heartbeatWindowMinutes: number }, date?: string) {
+export async function dailySummary(
+  deps: { prisma: PrismaClient; clock: Clock; timeZone: string; policy: PolicyReader; heartbeatWindowMinutes?: number },
+  date?: string,
+) {
   const now = deps.clock.now();
+  const missingAfterMinutes = await heartbeatMissingMinutes(deps);
   const day = date ?? localDate(now, deps.timeZone);
   const tz = deps.timeZone;
   const [range] = await deps.prisma.$queryRaw<{ start: Date; end: Date }[]>`
@@ -70,7 +76,7 @@ export async function dailySummary(deps: { prisma: PrismaClient; clock: Clock; t
     heartbeat: {
       count: counts[0]!.heartbeats,
       lastAt,
-      missing: !lastAt || now.getTime() - lastAt.getTime() > deps.heartbeatWindowMinutes * 60_000,
+      missing: !lastAt || now.getTime() - lastAt.getTime() > missingAfterMinutes * 60_000,
     },
     moltbook: {
       replyMonitorRuns: engagement[0]!.runs,

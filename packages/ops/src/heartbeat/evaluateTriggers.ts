@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Logger } from '@opsloop/core';
+import { storedString, type Logger } from '@opsloop/core';
 import { Prisma, inTransaction } from '@opsloop/db';
 import type { ProposalDeps } from '../proposals/createProposal.ts';
 import { createProposal } from '../proposals/createProposal.ts';
@@ -13,7 +13,7 @@ import { advanceCursor, eventKindMatches, eventsAfter, readCursor, type CursorEv
  */
 export const triggerConditionSchema = z
   .object({
-    count_at_least: z.number().int().min(1).default(1),
+    count_at_least: z.number().int().min(1).max(1_000_000).default(1),
     window_minutes: z.number().int().min(1).max(10_080).default(60),
     where: z
       .array(
@@ -21,7 +21,7 @@ export const triggerConditionSchema = z
           .object({
             path: z.string().regex(/^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/, 'a dotted payload path'),
             op: z.enum(['eq', 'gt', 'gte', 'lt', 'lte']),
-            value: z.union([z.string(), z.number(), z.boolean()]),
+            value: z.union([storedString().max(1000), z.number(), z.boolean()]),
           })
           .strict(),
       )

@@ -14,7 +14,8 @@ export interface HeartbeatDeps extends ProposalDeps {
   pool: pg.Pool;
   random?: () => number;
   sink?: AlertSink;
-  heartbeatWindowMinutes: number;
+  /** Overrides `ops_monitor.heartbeat_missing_minutes` (HEARTBEAT_WINDOW_MINUTES). (Default: the policy value) */
+  heartbeatWindowMinutes?: number;
   /** The insight promotion phase; omitted, the phase reports "not configured". */
   promoteInsights?: (ctx: PhaseContext) => Promise<unknown>;
 }

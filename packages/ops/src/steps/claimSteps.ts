@@ -1,4 +1,5 @@
 import type { OpsDeps } from '../types.ts';
+import { leaseSecondsSql } from './leaseSeconds.ts';
 
 export interface ClaimedStep {
   id: string;
@@ -12,6 +13,8 @@ export interface ClaimedStep {
   timeoutSeconds: number;
   leaseToken: string;
   leaseExpiresAt: Date;
+  /** This lease's length: renew by as much. */
+  leaseSeconds: number;
   traceId: string;
 }
 
@@ -20,7 +23,8 @@ export interface ClaimOptions {
   kinds: string[];
   /** Most steps to lease in this call. */
   max: number;
-  leaseSeconds: number;
+  /** (Default: `step_defaults.lease_seconds` from policy) */
+  leaseSeconds?: number;
 }
 
 /**
@@ -32,9 +36,9 @@ export interface ClaimOptions {
 export async function claimSteps(deps: Pick<OpsDeps, 'prisma' | 'clock'>, o: ClaimOptions): Promise<ClaimedStep[]> {
   if (o.kinds.length === 0 || o.max <= 0) return [];
   const now = deps.clock.now();
-  const leaseExpiresAt = new Date(now.getTime() + o.leaseSeconds * 1000);
   return deps.prisma.$queryRaw<ClaimedStep[]>`
-    WITH picked AS (
+    WITH lease AS (SELECT ${leaseSecondsSql(o.leaseSeconds)} AS seconds),
+    picked AS (
       SELECT id FROM ops_mission_steps
       WHERE status = 'queued' AND kind = ANY(${o.kinds}::text[]) AND run_after <= ${now}::timestamptz
         -- The kill switch, checked in the claim itself (this is the hot path). Only a
@@ -47,7 +51,7 @@ export async function claimSteps(deps: Pick<OpsDeps, 'prisma' | 'clock'>, o: Cla
     ), claimed AS (
       UPDATE ops_mission_steps s
       SET status = 'running', attempts = s.attempts + 1, lease_owner = ${o.workerId}, lease_token = gen_random_uuid(),
-          lease_expires_at = ${leaseExpiresAt}::timestamptz, started_at = coalesce(s.started_at, ${now}::timestamptz), updated_at = ${now}::timestamptz
+          lease_expires_at = ${now}::timestamptz + make_interval(secs => (SELECT seconds FROM lease)), started_at = coalesce(s.started_at, ${now}::timestamptz), updated_at = ${now}::timestamptz
       FROM picked WHERE s.id = picked.id
       RETURNING s.*
     ), runs AS (
@@ -66,6 +70,7 @@ export async function claimSteps(deps: Pick<OpsDeps, 'prisma' | 'clock'>, o: Cla
       FROM claimed
     )
     SELECT id, mission_id AS "missionId", position, kind, skill, params, attempts AS attempt, max_attempts AS "maxAttempts",
-           timeout_seconds AS "timeoutSeconds", lease_token AS "leaseToken", lease_expires_at AS "leaseExpiresAt", trace_id AS "traceId"
+           timeout_seconds AS "timeoutSeconds", lease_token AS "leaseToken", lease_expires_at AS "leaseExpiresAt",
+           (SELECT seconds FROM lease) AS "leaseSeconds", trace_id AS "traceId"
     FROM claimed ORDER BY run_after, id`;
 }
