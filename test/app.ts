@@ -46,7 +46,7 @@ function authed(agent: supertest.Agent) {
 /** The real app on a real port, wired to a test database and (optionally) a fake clock. */
 export async function startTestApp(
   db: TestDatabase,
-  options: { clock?: Clock; random?: () => number; heartbeat?: Partial<HeartbeatDeps> } = {},
+  options: { clock?: Clock; random?: () => number; heartbeat?: Partial<HeartbeatDeps>; authFailuresPerMinute?: number; trustProxy?: boolean | number | string } = {},
 ): Promise<TestApp> {
   const lines: string[] = [];
   const destination = new Writable({
@@ -61,7 +61,7 @@ export async function startTestApp(
   const app = createApp({
     db,
     logger,
-    config: { BODY_LIMIT: '1mb' },
+    config: { BODY_LIMIT: '1mb', AUTH_FAILURES_PER_MINUTE: options.authFailuresPerMinute, TRUST_PROXY: options.trustProxy },
     tokens: { apiToken: API_TOKEN, heartbeatToken: HEARTBEAT_TOKEN },
     readiness: { notReadyReason: () => undefined },
     ops,
