@@ -13,6 +13,7 @@ import { z } from 'zod';
  */
 
 /** NUL, or a surrogate half without its partner (matched on UTF-16 code units). */
+// eslint-disable-next-line no-control-regex -- matching NUL is the point
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Why `value` cannot be stored, or undefined when it can. */
