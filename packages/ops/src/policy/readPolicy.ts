@@ -1,22 +1,44 @@
 import type { Logger } from '@opsloop/core';
-import type { DbClient, PrismaClient } from '@opsloop/db';
+import { Prisma, type DbClient, type PrismaClient } from '@opsloop/db';
 import { POLICY_FALLBACKS, POLICY_SCHEMAS, type PolicyKey, type PolicyValue } from './schemas.ts';
 import { zodIssues } from '@opsloop/core';
+
+/**
+ * One ops_policy row as the reader needs it. `stale` is true when `value` differs from
+ * the stored `last_valid_value`; `lastValid` is that stored value, sent only when stale
+ * (see POLICY_ROW_SQL), so the common case carries nothing extra.
+ */
+export interface PolicyRow {
+  key: string;
+  value: unknown;
+  lastValid?: unknown;
+  stale?: boolean;
+}
+
+/**
+ * The columns of a PolicyRow, as SQL over ops_policy, for callers that fetch policy rows
+ * inside another statement (createProposal does, with its insert).
+ */
+export const POLICY_ROW_SQL = Prisma.sql`jsonb_build_object('key', key, 'value', value,
+  'stale', value IS DISTINCT FROM last_valid_value,
+  'lastValid', CASE WHEN value IS DISTINCT FROM last_valid_value THEN last_valid_value END)`;
 
 export interface PolicyReader {
   /**
    * Reads keys fresh from the database (inside `db`, which may be a transaction), so an
    * operator's UPDATE applies to the very next call. An invalid stored value is reported
-   * and replaced by the last valid value this process saw (or the safe fallback).
+   * and replaced by the last valid value: the one stored in the database (so it holds in
+   * a fresh process too), else the last this process saw, else the safe fallback.
    */
   read<K extends PolicyKey>(db: DbClient, keys: readonly K[]): Promise<{ [P in K]: PolicyValue<P> }>;
-  /** The same for rows the caller already fetched (e.g. within another statement). */
-  parse<K extends PolicyKey>(rows: { key: string; value: unknown }[], keys: readonly K[]): { [P in K]: PolicyValue<P> };
+  /** The same for rows the caller already fetched (e.g. within another statement, with POLICY_ROW_SQL). */
+  parse<K extends PolicyKey>(rows: PolicyRow[], keys: readonly K[]): { [P in K]: PolicyValue<P> };
 }
 
 export function createPolicyReader(deps: { prisma: PrismaClient; logger: Logger }): PolicyReader {
   const lastValid = new Map<PolicyKey, unknown>();
   const reported = new Map<PolicyKey, string>();
+  const capturing = new Map<PolicyKey, string>();
 
   function report(key: PolicyKey, raw: unknown, issues: ReturnType<typeof zodIssues>) {
     const fingerprint = JSON.stringify(raw);
@@ -29,28 +51,58 @@ export function createPolicyReader(deps: { prisma: PrismaClient; logger: Logger 
       .catch((error: unknown) => deps.logger.error({ err: error }, 'could not record policy:invalid event'));
   }
 
+  /**
+   * Stores a valid value that is not yet the stored last valid one (an operator's SQL
+   * UPDATE). Outside the caller's transaction, guarded on the value still being current,
+   * once per value per process.
+   */
+  function capture(key: PolicyKey, raw: unknown) {
+    const text = JSON.stringify(raw);
+    if (capturing.get(key) === text) return;
+    capturing.set(key, text);
+    deps.prisma.$executeRaw`
+      UPDATE ops_policy SET last_valid_value = value, last_valid_at = now()
+      WHERE key = ${key} AND value = ${text}::jsonb AND last_valid_value IS DISTINCT FROM value`
+      .catch((error: unknown) => {
+        capturing.delete(key);
+        deps.logger.error({ err: error, policyKey: key }, 'could not store the last valid policy value');
+      });
+  }
+
+  function storedLastValid(key: PolicyKey, row: PolicyRow | undefined): unknown {
+    if (row?.lastValid === undefined || row.lastValid === null) return undefined;
+    const parsed = POLICY_SCHEMAS[key].safeParse(row.lastValid);
+    return parsed.success ? parsed.data : undefined;
+  }
+
   const reader: PolicyReader = {
     async read(db, keys) {
-      const rows = await db.$queryRaw<{ key: string; value: unknown }[]>`SELECT key, value FROM ops_policy WHERE key = ANY(${[...keys]}::text[])`;
-      return reader.parse(rows, keys);
+      const rows = await db.$queryRaw<{ row: PolicyRow }[]>`SELECT ${POLICY_ROW_SQL} AS row FROM ops_policy WHERE key = ANY(${[...keys]}::text[])`;
+      return reader.parse(
+        rows.map((r) => r.row),
+        keys,
+      );
     },
     parse(rows, keys) {
-      const raw = new Map(rows.map((r) => [r.key, r.value]));
+      const byKey = new Map(rows.map((r) => [r.key, r]));
       const out = {} as Record<string, unknown>;
       for (const key of keys) {
         const schema = POLICY_SCHEMAS[key];
-        if (!raw.has(key)) {
+        const row = byKey.get(key);
+        if (!row) {
           out[key] = lastValid.get(key) ?? POLICY_FALLBACKS[key];
           continue;
         }
-        const parsed = schema.safeParse(raw.get(key));
+        const parsed = schema.safeParse(row.value);
         if (parsed.success) {
           lastValid.set(key, parsed.data);
           reported.delete(key);
+          if (row.stale) capture(key, row.value);
+          else capturing.delete(key);
           out[key] = parsed.data;
         } else {
-          report(key, raw.get(key), zodIssues(parsed.error));
-          out[key] = lastValid.get(key) ?? POLICY_FALLBACKS[key];
+          report(key, row.value, zodIssues(parsed.error));
+          out[key] = storedLastValid(key, row) ?? lastValid.get(key) ?? POLICY_FALLBACKS[key];
         }
       }
       return out as { [P in (typeof keys)[number]]: PolicyValue<P> };

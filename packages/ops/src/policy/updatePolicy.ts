@@ -21,8 +21,8 @@ export async function updatePolicy(
     const old = await tx.opsPolicy.findUnique({ where: { key }, select: { value: true } });
     const row = await tx.opsPolicy.upsert({
       where: { key },
-      create: { key, value: parsed.data as object, updatedAt: now },
-      update: { value: parsed.data as object, updatedAt: now },
+      create: { key, value: parsed.data as object, updatedAt: now, lastValidValue: parsed.data as object, lastValidAt: now },
+      update: { value: parsed.data as object, updatedAt: now, lastValidValue: parsed.data as object, lastValidAt: now },
     });
     await writeEvents(tx, [
       { kind: 'policy:changed', source: 'policy', payload: { key, old: old?.value ?? null, new: parsed.data, changedBy: changedBy ?? null }, createdAt: now },
@@ -32,9 +32,10 @@ export async function updatePolicy(
 }
 
 export async function listPolicy(prisma: PrismaClient) {
-  const rows = await prisma.opsPolicy.findMany({ orderBy: { key: 'asc' } });
-  return rows.map((r) => {
+  const rows = await prisma.opsPolicy.findMany({ orderBy: { key: 'asc' }, select: { key: true, value: true, description: true, updatedAt: true, lastValidValue: true } });
+  return rows.map(({ lastValidValue, ...r }) => {
     const valid = isPolicyKey(r.key) ? POLICY_SCHEMAS[r.key].safeParse(r.value).success : false;
-    return { ...r, valid };
+    // For an invalid value, the last valid one stored: what the reader falls back to.
+    return { ...r, valid, ...(valid ? {} : { lastValidValue: lastValidValue ?? null }) };
   });
 }

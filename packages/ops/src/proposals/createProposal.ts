@@ -4,6 +4,7 @@ import type { NewEvent } from '../events.ts';
 import { validateProposal, type ValidatedProposal } from './validateProposal.ts';
 import { decisionPolicyKeys, evaluateCapGate, evaluatePolicyGates, type DecisionPolicy, type GateDecision } from './gates.ts';
 import { recordDecision } from './recordDecision.ts';
+import { POLICY_ROW_SQL, type PolicyRow } from '../policy/readPolicy.ts';
 import { getProposal, type ProposalView } from '../queries/proposals.ts';
 
 export interface CreateProposalResult {
@@ -31,7 +32,7 @@ async function insertAndDecide(deps: ProposalDeps, p: ValidatedProposal, tx: Pri
   // ON CONFLICT DO NOTHING waits for a concurrent insert of the same key to commit and
   // then skips: 50 identical requests make one row, and 49 read it back below. The
   // policy rows the decision needs come back with the insert (one round trip).
-  const [row] = await tx.$queryRaw<{ id: string; trace_id: string; policy: { key: string; value: unknown }[] }[]>`
+  const [row] = await tx.$queryRaw<{ id: string; trace_id: string; policy: PolicyRow[] }[]>`
     WITH inserted AS (
       INSERT INTO ops_proposals (dedupe_key, source, proposed_by, skill, title, steps, status, metadata, created_at, updated_at)
       VALUES (${p.dedupeKey ?? null}, ${p.source}, ${p.proposedBy ?? null}, ${p.skill}, ${p.title},
@@ -40,7 +41,7 @@ async function insertAndDecide(deps: ProposalDeps, p: ValidatedProposal, tx: Pri
       RETURNING id, trace_id
     )
     SELECT id, trace_id,
-           (SELECT coalesce(jsonb_agg(jsonb_build_object('key', key, 'value', value)), '[]') FROM ops_policy WHERE key = ANY(${keys}::text[])) AS policy
+           (SELECT coalesce(jsonb_agg(${POLICY_ROW_SQL}), '[]') FROM ops_policy WHERE key = ANY(${keys}::text[])) AS policy
     FROM inserted`;
   if (!row) {
     const existing = await tx.opsProposal.findUniqueOrThrow({ where: { dedupeKey: p.dedupeKey! }, select: { id: true } });
