@@ -46,36 +46,54 @@ interface JsonOptions {
   maxBytes?: number;
 }
 
+/** A node still to visit; its path is rebuilt from the parent chain only when reporting. */
+interface Pending {
+  value: unknown;
+  depth: number;
+  parent: Pending | undefined;
+  key: string | number | undefined;
+}
+
+function pathOf(node: Pending): (string | number)[] {
+  const path: (string | number)[] = [];
+  for (let n: Pending | undefined = node; n?.parent; n = n.parent) path.unshift(n.key!);
+  return path;
+}
+
 /**
  * Walks a parsed JSON value without recursion (a hostile value may be thousands of
  * levels deep) and reports the first problem: too deep, a string or key PostgreSQL
  * cannot store, or something that is not JSON at all.
  */
 function jsonProblem(root: unknown, maxDepth: number): { path: (string | number)[]; message: string } | undefined {
-  const stack: { value: unknown; path: (string | number)[] }[] = [{ value: root, path: [] }];
+  const stack: Pending[] = [{ value: root, depth: 0, parent: undefined, key: undefined }];
   while (stack.length) {
-    const { value, path } = stack.pop()!;
+    const node = stack.pop()!;
+    const { value } = node;
     if (value === null || typeof value === 'boolean') continue;
     if (typeof value === 'number') {
-      if (!Number.isFinite(value)) return { path, message: 'must be a finite number' };
+      if (!Number.isFinite(value)) return { path: pathOf(node), message: 'must be a finite number' };
       continue;
     }
     if (typeof value === 'string') {
       const reason = unstorableReason(value);
-      if (reason) return { path, message: reason };
+      if (reason) return { path: pathOf(node), message: reason };
       continue;
     }
-    if (typeof value !== 'object') return { path, message: 'must be JSON' };
-    if (path.length >= maxDepth) return { path, message: `must be nested at most ${maxDepth} levels deep` };
+    if (typeof value !== 'object') return { path: pathOf(node), message: 'must be JSON' };
+    if (node.depth >= maxDepth) return { path: pathOf(node), message: `must be nested at most ${maxDepth} levels deep` };
+    const depth = node.depth + 1;
     if (Array.isArray(value)) {
-      value.forEach((item, i) => stack.push({ value: item, path: [...path, i] }));
+      for (let i = 0; i < value.length; i++) stack.push({ value: value[i], depth, parent: node, key: i });
       continue;
     }
-    if (Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) return { path, message: 'must be JSON' };
-    for (const [key, item] of Object.entries(value)) {
+    const proto = Object.getPrototypeOf(value) as unknown;
+    if (proto !== Object.prototype && proto !== null) return { path: pathOf(node), message: 'must be JSON' };
+    for (const key in value) {
       const reason = unstorableReason(key);
-      if (reason) return { path: [...path, key], message: `key ${reason}` };
-      stack.push({ value: item, path: [...path, key] });
+      const child: Pending = { value: (value as Record<string, unknown>)[key], depth, parent: node, key };
+      if (reason) return { path: pathOf(child), message: `key ${reason}` };
+      stack.push(child);
     }
   }
   return undefined;

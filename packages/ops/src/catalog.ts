@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { storedString } from '@opsloop/core';
 
 /** What opsloop knows about a step kind. */
 export interface StepKindDefinition<P extends z.ZodType = z.ZodType> {
@@ -31,14 +32,14 @@ export function createStepCatalog(definitions: StepKindDefinition[]): StepCatalo
   };
 }
 
-const text = (max: number) => z.string().trim().min(1).max(max);
+const text = (max: number) => storedString().trim().min(1).max(max);
 
 /**
  * The step kinds opsloop ships. External kinds are executed by agents over HTTP
  * (POST /api/ops/steps/claim); built-in kinds by the in-process worker.
  */
 export const DEFAULT_STEP_KINDS: StepKindDefinition[] = [
-  { kind: 'ops.noop', skill: 'ops_internal', executor: 'builtin', timeoutSeconds: 30, params: z.object({ note: z.string().max(500).optional() }).strict() },
+  { kind: 'ops.noop', skill: 'ops_internal', executor: 'builtin', timeoutSeconds: 30, params: z.object({ note: storedString().max(500).optional() }).strict() },
   {
     kind: 'ops.diagnose_failures',
     skill: 'ops_internal',
@@ -53,7 +54,7 @@ export const DEFAULT_STEP_KINDS: StepKindDefinition[] = [
     timeoutSeconds: 60,
     params: z.object({ window_hours: z.number().int().min(1).max(720).default(24) }).strict(),
   },
-  { kind: 'x.post', skill: 'x_autopost', executor: 'external', params: z.object({ text: text(280), reply_to: z.string().max(64).optional() }).strict() },
+  { kind: 'x.post', skill: 'x_autopost', executor: 'external', params: z.object({ text: text(280), reply_to: storedString().max(64).optional() }).strict() },
   {
     kind: 'tiktok.post',
     skill: 'tiktok_autopost',
