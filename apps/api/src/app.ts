@@ -1,11 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
-import { pinoHttp } from 'pino-http';
 import type { Config, Logger } from '@opsloop/core';
 import type { Database } from '@opsloop/db';
 import type { HeartbeatDeps, OpsDeps, ProposalDeps, Scheduler } from '@opsloop/ops';
 import { errorHandler, notFound, requireJsonBody } from './http/errors.ts';
 import { authFailureThrottle, requireToken, type AuthTokens } from './http/auth.ts';
+import { requestLogger } from './http/requestLog.ts';
 import { securityHeaders } from './http/securityHeaders.ts';
 import { healthRoutes, type Readiness } from './routes/health.ts';
 import { proposalRoutes } from './routes/proposals.ts';
@@ -13,6 +12,8 @@ import { missionRoutes } from './routes/missions.ts';
 import { policyRoutes } from './routes/policy.ts';
 import { stepRoutes } from './routes/steps.ts';
 import { heartbeatRoutes, opsReportRoutes } from './routes/heartbeat.ts';
+import { workloadRouter } from './routes/workloads.ts';
+import { catalogRoutes } from './routes/catalog.ts';
 
 export interface AppDeps {
   db: Database;
@@ -27,9 +28,6 @@ export interface AppDeps {
   scheduler?: Pick<Scheduler, 'status'>;
 }
 
-/** A client's x-request-id is kept only when it is a short token safe in logs and headers. */
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
-
 /** Builds the HTTP app from its dependencies; service.ts wires the real ones. */
 export function createApp(deps: AppDeps): Express {
   const app = express();
@@ -38,19 +36,7 @@ export function createApp(deps: AppDeps): Express {
   // req.ip keys the auth throttle.
   app.set('trust proxy', deps.config.TRUST_PROXY ?? false);
   app.use(securityHeaders());
-  app.use(
-    pinoHttp({
-      logger: deps.logger,
-      genReqId: (req, res) => {
-        const incoming = req.headers['x-request-id'];
-        const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-        res.setHeader('x-request-id', id);
-        return id;
-      },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
-      autoLogging: { ignore: (req) => req.url === '/health' },
-    }),
-  );
+  app.use(requestLogger(deps.logger));
   app.use(healthRoutes(deps));
 
   // Every /api/ops route needs the API token (reads too: they expose operations data);
@@ -71,6 +57,8 @@ export function createApp(deps: AppDeps): Express {
   api.get('/schedule', async (_req, res) => {
     res.json({ enabled: Boolean(deps.scheduler), jobs: deps.scheduler ? await deps.scheduler.status() : [] });
   });
+  api.use(catalogRoutes(deps.ops));
+  api.use(workloadRouter(deps.ops));
   app.use('/api/ops', api);
 
   app.use(notFound);

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { FakeClock } from '@opsloop/core';
-import { claimSteps, createProposal, POLICY_SCHEMAS, type PolicyKey } from '@opsloop/ops';
+import { claimSteps, createProposal } from '@opsloop/ops';
 import { createTestDatabase, type TestDatabase } from '../../../test/db.ts';
 import { HEARTBEAT_TOKEN, noopProposal, startTestApp, type TestApp } from '../../../test/app.ts';
 
@@ -99,8 +99,9 @@ describe('policy that means what it says', () => {
     const accepted: string[] = [];
     const failures: string[] = [];
     let fields = 0;
-    for (const key of Object.keys(POLICY_SCHEMAS) as PolicyKey[]) {
-      const schema = z.toJSONSchema(POLICY_SCHEMAS[key], { io: 'input', unrepresentable: 'any' }) as JsonSchemaNode;
+    // Every key this process knows: the core's and the workloads' (Moltbook's).
+    for (const { key, schema: zodSchema } of app.ops.policy.registry.keys()) {
+      const schema = z.toJSONSchema(zodSchema, { io: 'input', unrepresentable: 'any' }) as JsonSchemaNode;
       for (const field of numericFields(schema)) {
         fields++;
         const { minimum = 0, maximum = Number.MAX_SAFE_INTEGER } = field;

@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { AppError, ValidationError } from '@opsloop/core';
 import { isDataExceptionPgError, pgErrorCode } from '@opsloop/db';
+import { noteError } from './requestLog.ts';
 
 /**
  * The one JSON error format:
@@ -34,31 +35,33 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next)
   const bodyError = typeof err === 'object' && err !== null && 'type' in err ? BODY_ERRORS[String(err.type)] : undefined;
   if (bodyError) {
     const [status, code, message] = bodyError;
-    req.log.warn({ code }, message);
+    noteError(res, { code, message });
     res.status(status).json(errorBody(code, message, req.id));
     return;
   }
   if (err instanceof AppError) {
     const extra = err instanceof ValidationError ? { issues: err.issues } : (err.details ?? {});
-    if (err.status >= 500) req.log.error({ err }, err.message);
-    else req.log.info({ code: err.code, status: err.status }, err.message);
+    noteError(res, { code: err.code, message: err.message });
     res.status(err.status).json(errorBody(err.code, err.message, req.id, extra));
     return;
   }
   const status = clientErrorStatus(err);
   if (status !== undefined) {
     const [code, message] = describeClientError(err, status);
-    req.log.warn({ code, status }, message);
+    noteError(res, { code, message });
     res.status(status).json(errorBody(code, message, req.id));
     return;
   }
   if (isDataExceptionPgError(err)) {
     const message = 'A value in the request cannot be stored or compared by the database';
-    req.log.warn({ code: 'invalid_value', sqlState: pgErrorCode(err) }, `${message} (input validation missed it)`);
+    // In the log: input validation missed a check, which is worth a schema fix.
+    noteError(res, { code: 'invalid_value', message: `${message} (SQLSTATE ${pgErrorCode(err)}: input validation missed it)` });
     res.status(400).json(errorBody('invalid_value', message, req.id));
     return;
   }
-  req.log.error({ err }, 'unhandled error');
+  // The request's log line carries the error; its stack goes to debug only.
+  noteError(res, { code: 'internal_error', message: err instanceof Error ? err.message : String(err) });
+  req.log.debug({ err }, 'unhandled error');
   res.status(500).json(errorBody('internal_error', 'Internal server error', req.id));
 };
 

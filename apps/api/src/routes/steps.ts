@@ -25,7 +25,7 @@ const failBody = z
   .strict();
 
 /** The protocol for external executors (an OpenClaw gateway posting to X, …). */
-export function stepRoutes(ops: Pick<OpsDeps, 'prisma' | 'clock' | 'policy' | 'catalog' | 'random'>): Router {
+export function stepRoutes(ops: Pick<OpsDeps, 'prisma' | 'pool' | 'clock' | 'policy' | 'catalog' | 'random'>): Router {
   const router = Router();
 
   router.post('/steps/claim', async (req, res) => {

@@ -1,12 +1,18 @@
+import type { z } from 'zod';
 import type { Logger } from '@opsloop/core';
 import { Prisma, type DbClient, type PrismaClient } from '@opsloop/db';
-import { POLICY_FALLBACKS, POLICY_SCHEMAS, type PolicyKey, type PolicyValue } from './schemas.ts';
+import type { PolicyKey, PolicyValue, SkillToggle } from './schemas.ts';
+import type { PolicyRegistry } from './registry.ts';
 import { zodIssues } from '@opsloop/core';
+
+/** A key's value type: registered keys have theirs; any other key is a skill toggle. */
+export type PolicyValueOf<K extends string> = K extends PolicyKey ? PolicyValue<K> : SkillToggle;
+export type PolicyValuesOf<K extends string> = { [P in K]: PolicyValueOf<P> };
 
 /**
  * One ops_policy row as the reader needs it. `stale` is true when `value` differs from
  * the stored `last_valid_value`; `lastValid` is that stored value, sent only when stale
- * (see POLICY_ROW_SQL), so the common case carries nothing extra.
+ * (see POLICY_ROW_COLUMNS), so the common case carries nothing extra.
  */
 export interface PolicyRow {
   key: string;
@@ -15,32 +21,30 @@ export interface PolicyRow {
   stale?: boolean;
 }
 
-/**
- * The columns of a PolicyRow, as SQL over ops_policy, for callers that fetch policy rows
- * inside another statement (createProposal does, with its insert).
- */
-export const POLICY_ROW_SQL = Prisma.sql`jsonb_build_object('key', key, 'value', value,
-  'stale', value IS DISTINCT FROM last_valid_value,
-  'lastValid', CASE WHEN value IS DISTINCT FROM last_valid_value THEN last_valid_value END)`;
+/** The columns of a PolicyRow, as SQL over ops_policy, for callers that read policy rows themselves. */
+export const POLICY_ROW_COLUMNS = `key, value, value IS DISTINCT FROM last_valid_value AS stale,
+  CASE WHEN value IS DISTINCT FROM last_valid_value THEN last_valid_value END AS "lastValid"`;
 
 export interface PolicyReader {
+  /** The keys this process knows (core and workloads'); any other key is a skill toggle. */
+  readonly registry: PolicyRegistry;
   /**
    * Reads keys fresh from the database (inside `db`, which may be a transaction), so an
    * operator's UPDATE applies to the very next call. An invalid stored value is reported
    * and replaced by the last valid value: the one stored in the database (so it holds in
    * a fresh process too), else the last this process saw, else the safe fallback.
    */
-  read<K extends PolicyKey>(db: DbClient, keys: readonly K[]): Promise<{ [P in K]: PolicyValue<P> }>;
-  /** The same for rows the caller already fetched (e.g. within another statement, with POLICY_ROW_SQL). */
-  parse<K extends PolicyKey>(rows: PolicyRow[], keys: readonly K[]): { [P in K]: PolicyValue<P> };
+  read<K extends string>(db: DbClient, keys: readonly K[]): Promise<PolicyValuesOf<K>>;
+  /** The same for rows the caller already fetched (selected with POLICY_ROW_COLUMNS). */
+  parse<K extends string>(rows: PolicyRow[], keys: readonly K[]): PolicyValuesOf<K>;
 }
 
-export function createPolicyReader(deps: { prisma: PrismaClient; logger: Logger }): PolicyReader {
-  const lastValid = new Map<PolicyKey, unknown>();
-  const reported = new Map<PolicyKey, string>();
-  const capturing = new Map<PolicyKey, string>();
+export function createPolicyReader(deps: { prisma: PrismaClient; logger: Logger; registry: PolicyRegistry }): PolicyReader {
+  const lastValid = new Map<string, unknown>();
+  const reported = new Map<string, string>();
+  const capturing = new Map<string, string>();
 
-  function report(key: PolicyKey, raw: unknown, issues: ReturnType<typeof zodIssues>) {
+  function report(key: string, raw: unknown, issues: ReturnType<typeof zodIssues>) {
     const fingerprint = JSON.stringify(raw);
     if (reported.get(key) === fingerprint) return; // once per bad value, not per read
     reported.set(key, fingerprint);
@@ -56,7 +60,7 @@ export function createPolicyReader(deps: { prisma: PrismaClient; logger: Logger 
    * UPDATE). Outside the caller's transaction, guarded on the value still being current,
    * once per value per process.
    */
-  function capture(key: PolicyKey, raw: unknown) {
+  function capture(key: string, raw: unknown) {
     const text = JSON.stringify(raw);
     if (capturing.get(key) === text) return;
     capturing.set(key, text);
@@ -69,28 +73,26 @@ export function createPolicyReader(deps: { prisma: PrismaClient; logger: Logger 
       });
   }
 
-  function storedLastValid(key: PolicyKey, row: PolicyRow | undefined): unknown {
+  function storedLastValid(schema: z.ZodType, row: PolicyRow | undefined): unknown {
     if (row?.lastValid === undefined || row.lastValid === null) return undefined;
-    const parsed = POLICY_SCHEMAS[key].safeParse(row.lastValid);
+    const parsed = schema.safeParse(row.lastValid);
     return parsed.success ? parsed.data : undefined;
   }
 
   const reader: PolicyReader = {
+    registry: deps.registry,
     async read(db, keys) {
-      const rows = await db.$queryRaw<{ row: PolicyRow }[]>`SELECT ${POLICY_ROW_SQL} AS row FROM ops_policy WHERE key = ANY(${[...keys]}::text[])`;
-      return reader.parse(
-        rows.map((r) => r.row),
-        keys,
-      );
+      const rows = await db.$queryRaw<PolicyRow[]>`SELECT ${Prisma.raw(POLICY_ROW_COLUMNS)} FROM ops_policy WHERE key = ANY(${[...keys]}::text[])`;
+      return reader.parse(rows, keys);
     },
     parse(rows, keys) {
       const byKey = new Map(rows.map((r) => [r.key, r]));
       const out = {} as Record<string, unknown>;
       for (const key of keys) {
-        const schema = POLICY_SCHEMAS[key];
+        const { schema, default: fallback } = deps.registry.definitionOf(key);
         const row = byKey.get(key);
         if (!row) {
-          out[key] = lastValid.get(key) ?? POLICY_FALLBACKS[key];
+          out[key] = lastValid.get(key) ?? fallback;
           continue;
         }
         const parsed = schema.safeParse(row.value);
@@ -102,10 +104,10 @@ export function createPolicyReader(deps: { prisma: PrismaClient; logger: Logger 
           out[key] = parsed.data;
         } else {
           report(key, row.value, zodIssues(parsed.error));
-          out[key] = storedLastValid(key, row) ?? lastValid.get(key) ?? POLICY_FALLBACKS[key];
+          out[key] = storedLastValid(schema, row) ?? lastValid.get(key) ?? fallback;
         }
       }
-      return out as { [P in (typeof keys)[number]]: PolicyValue<P> };
+      return out as PolicyValuesOf<(typeof keys)[number]>;
     },
   };
   return reader;
