@@ -153,6 +153,44 @@ const ROUTE_CASES: Record<string, RouteCases> = {
     ],
   },
   'GET /api/ops/schedule': { cases: [] },
+  'GET /api/ops/catalog': { cases: [] },
+  'GET /api/ops/workloads': { cases: [] },
+  'GET /api/ops/catalog/kinds/:name': {
+    params: { name: 'nope.kind' },
+    cases: [
+      { name: 'NUL in name', params: { name: 'x.post%00' } },
+      { name: 'not a kind name', params: { name: 'X' } },
+      { name: 'unknown kind', params: { name: 'nope.kind' } },
+    ],
+  },
+  'POST /api/ops/catalog/kinds': {
+    cases: [
+      { name: 'NUL in name', body: `{"name":"blog.publish${NUL}","skill":"blog","paramsSchema":{"type":"object"}}` },
+      { name: 'NUL in description', body: `{"name":"blog.publish","skill":"blog","description":"a${NUL}","paramsSchema":{"type":"object"}}` },
+      { name: 'lone surrogate in description', body: `{"name":"blog.publish","skill":"blog","description":"a${LONE_SURROGATE}","paramsSchema":{"type":"object"}}` },
+      { name: 'NUL in a schema key', body: `{"name":"blog.publish","skill":"blog","paramsSchema":{"type":"object","properties":{"a${NUL}":{"type":"string"}}}}` },
+      { name: 'deep schema', body: `{"name":"blog.publish","skill":"blog","paramsSchema":{"type":"object","x":${deepObject}}}` },
+      { name: 'schema that does not compile', body: '{"name":"blog.publish","skill":"blog","paramsSchema":{"type":"nope"}}' },
+      { name: 'a code kind', body: '{"name":"ops.noop","skill":"ops_internal","paramsSchema":{"type":"object"}}' },
+      deepBody,
+    ],
+  },
+  'PUT /api/ops/catalog/kinds/:name': {
+    params: { name: 'nope.kind' },
+    cases: [
+      { name: 'NUL in name', params: { name: 'x.post%00' } },
+      { name: 'deep schema', body: `{"skill":"blog","paramsSchema":{"type":"object","x":${deepObject}}}` },
+      { name: 'NUL in description', body: `{"skill":"blog","description":"${NUL}","paramsSchema":{"type":"object"}}` },
+      { name: 'unknown kind', body: '{"skill":"blog","paramsSchema":{"type":"object"}}' },
+    ],
+  },
+  'DELETE /api/ops/catalog/kinds/:name': {
+    params: { name: 'nope.kind' },
+    cases: [
+      { name: 'NUL in name', params: { name: 'x.post%00' } },
+      { name: 'unknown kind', params: { name: 'nope.kind' } },
+    ],
+  },
 };
 
 /** Routes outside /api/ops that read no input at all: nothing a client sends can be wrong. */
