@@ -3,6 +3,7 @@ import type { Request, RequestHandler } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { UnauthorizedError } from '@opsloop/core';
 import { errorBody } from './errors.ts';
+import { noteError } from './requestLog.ts';
 
 export interface AuthTokens {
   /** Write and admin routes. */
@@ -40,8 +41,9 @@ export function authFailureThrottle(perMinute: number): RequestHandler {
     // X-Forwarded-For while TRUST_PROXY is off; any client can, so it is noise here.
     validate: { xForwardedForHeader: false },
     handler: (req, res) => {
-      req.log.warn({ code: 'too_many_requests' }, 'authentication failures throttled');
-      res.status(429).json(errorBody('too_many_requests', 'Too many failed authentication attempts; retry later', req.id));
+      const message = 'Too many failed authentication attempts; retry later';
+      noteError(res, { code: 'too_many_requests', message });
+      res.status(429).json(errorBody('too_many_requests', message, req.id));
     },
   });
 }
