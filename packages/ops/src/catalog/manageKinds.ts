@@ -11,6 +11,17 @@ import { KIND_NAME, readStoredKinds, type RegisteredKind, type RegisteredKinds }
 type CatalogDeps = Pick<OpsDeps, 'prisma' | 'clock' | 'catalog' | 'policy' | 'workloads'>;
 
 const DEFAULT_TIMEOUT_SECONDS = 300;
+const MAX_SCHEMA_BYTES = 64 * 1024;
+
+/** Fits jsonb (no \u0000) and our limit; false too for JSON too deep to serialise. */
+function storableSchema(schema: unknown): boolean {
+  try {
+    const text = JSON.stringify(schema);
+    return Buffer.byteLength(text) <= MAX_SCHEMA_BYTES && !text.includes('\\u0000');
+  } catch {
+    return false;
+  }
+}
 
 export const kindNameSchema = z.string().max(100).regex(KIND_NAME, 'a step kind name: lower-case segments of letters, digits and _ joined by dots (e.g. "blog.publish")');
 
@@ -18,13 +29,13 @@ export const kindNameSchema = z.string().max(100).regex(KIND_NAME, 'a step kind 
 export const stepKindInputSchema = z
   .object({
     skill: skillNameSchema,
-    description: z.string().max(1000).default(''),
+    description: z.string().max(1000).refine((s) => !s.includes('\u0000'), 'must not contain NUL characters').default(''),
     /** Reported to external executors with each claimed step. (Default: 300) */
     timeoutSeconds: z.number().int().min(1).max(86_400).optional(),
     /** (Default: step_defaults.max_attempts) */
     maxAttempts: z.number().int().min(1).max(50).optional(),
     /** JSON Schema (draft 2020-12) of the params, `"type": "object"` at the root. */
-    paramsSchema: z.record(z.string(), z.unknown()),
+    paramsSchema: z.record(z.string(), z.unknown()).refine(storableSchema, `must be at most ${MAX_SCHEMA_BYTES / 1024} KB of JSON, without NUL characters`),
   })
   .strict();
 
