@@ -5,7 +5,7 @@ import supertest from 'supertest';
 import { createLogger, FakeClock, type Clock } from '@opsloop/core';
 import { createOpsDeps, type HeartbeatDeps, type StepKindDefinition } from '@opsloop/ops';
 import { createApp } from '@opsloop/api';
-import { MOLTBOOK_STEP_KINDS } from '@opsloop/moltbook';
+import { moltbookWorkload } from '@opsloop/moltbook';
 import type { TestDatabase } from './db.ts';
 
 export const API_TOKEN = 'test-api-token-0123456789abcdef';
@@ -29,7 +29,8 @@ export function createOps(db: TestDatabase, clock: Clock, extraKinds: StepKindDe
     clock,
     logger: createLogger({ level: 'silent' }),
     timeZone: 'Asia/Tokyo',
-    stepKinds: [...MOLTBOOK_STEP_KINDS, ...extraKinds],
+    workloads: [moltbookWorkload()],
+    stepKinds: extraKinds,
     random,
   });
 }

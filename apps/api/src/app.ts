@@ -12,6 +12,7 @@ import { missionRoutes } from './routes/missions.ts';
 import { policyRoutes } from './routes/policy.ts';
 import { stepRoutes } from './routes/steps.ts';
 import { heartbeatRoutes, opsReportRoutes } from './routes/heartbeat.ts';
+import { workloadRouter } from './routes/workloads.ts';
 
 export interface AppDeps {
   db: Database;
@@ -64,6 +65,7 @@ export function createApp(deps: AppDeps): Express {
   api.get('/schedule', async (_req, res) => {
     res.json({ enabled: Boolean(deps.scheduler), jobs: deps.scheduler ? await deps.scheduler.status() : [] });
   });
+  api.use(workloadRouter(deps.ops));
   app.use('/api/ops', api);
 
   app.use(notFound);

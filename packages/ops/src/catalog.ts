@@ -12,23 +12,51 @@ export interface StepKindDefinition<P extends z.ZodType = z.ZodType> {
   maxAttempts?: number;
   /** `builtin`: executed in-process; `external`: claimed over HTTP by an agent. */
   executor: 'builtin' | 'external';
+  description?: string;
+}
+
+/** Finds step kinds and skills; what proposal validation needs. */
+export interface KindLookup {
+  get(kind: string): StepKindDefinition | undefined;
+  /** True when some kind belongs to `skill`. */
+  hasSkill(skill: string): boolean;
+}
+
+/** The kinds defined in code (the core's and the workloads'). */
+export interface CodeKinds extends KindLookup {
+  kinds(executor?: 'builtin' | 'external'): string[];
+  definitions(): StepKindDefinition[];
 }
 
 export interface StepCatalog {
-  get(kind: string): StepKindDefinition | undefined;
-  kinds(executor?: 'builtin' | 'external'): string[];
+  /** Kinds defined in code; a registered kind can never override one. */
+  readonly code: CodeKinds;
+  /**
+   * Code kinds plus the registered kinds named in `kinds` or belonging to `skills`
+   * (operators' kinds, from `ops_step_kinds`; see catalog/registeredKinds.ts).
+   */
+  resolve(names: { kinds?: readonly string[]; skills?: readonly string[] }): Promise<KindLookup>;
 }
 
-export function createStepCatalog(definitions: StepKindDefinition[]): StepCatalog {
+export function createCodeKinds(definitions: StepKindDefinition[]): CodeKinds {
   const byKind = new Map<string, StepKindDefinition>();
   for (const d of definitions) {
     if (byKind.has(d.kind)) throw new Error(`step kind ${d.kind} is defined twice`);
     byKind.set(d.kind, d);
   }
+  const skills = new Set(definitions.map((d) => d.skill));
   return {
     get: (kind) => byKind.get(kind),
+    hasSkill: (skill) => skills.has(skill),
     kinds: (executor) => [...byKind.values()].filter((d) => !executor || d.executor === executor).map((d) => d.kind),
+    definitions: () => [...byKind.values()],
   };
+}
+
+/** A catalogue of code kinds only (tests, tools); the service adds registered kinds. */
+export function createStepCatalog(definitions: StepKindDefinition[]): StepCatalog {
+  const code = createCodeKinds(definitions);
+  return { code, resolve: async () => code };
 }
 
 const text = (max: number) => z.string().trim().min(1).max(max);

@@ -3,6 +3,8 @@ export * from './statuses.ts';
 export * from './catalog.ts';
 export * from './events.ts';
 export * from './policy/schemas.ts';
+export * from './policy/registry.ts';
+export * from './workload.ts';
 export * from './policy/readPolicy.ts';
 export * from './policy/updatePolicy.ts';
 export * from './proposals/validateProposal.ts';

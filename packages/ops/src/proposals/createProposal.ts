@@ -1,7 +1,7 @@
 import { inTransaction, withTransientRetry, type Prisma } from '@opsloop/db';
 import type { OpsDeps } from '../types.ts';
 import type { NewEvent } from '../events.ts';
-import { validateProposal, type ValidatedProposal } from './validateProposal.ts';
+import { namesInProposal, validateProposal, type ValidatedProposal } from './validateProposal.ts';
 import { decisionPolicyKeys, evaluateCapGate, evaluatePolicyGates, type DecisionPolicy, type GateDecision } from './gates.ts';
 import { recordDecision } from './recordDecision.ts';
 import { getProposal, type ProposalView } from '../queries/proposals.ts';
@@ -20,7 +20,7 @@ export type ProposalDeps = Pick<OpsDeps, 'prisma' | 'clock' | 'catalog' | 'polic
  * mission creation and every event. Throws ValidationError (nothing written) for bad input.
  */
 export async function createProposal(deps: ProposalDeps, input: unknown, tx?: Prisma.TransactionClient): Promise<CreateProposalResult> {
-  const proposal = validateProposal(deps.catalog, input);
+  const proposal = validateProposal(await deps.catalog.resolve(namesInProposal(input)), input);
   const run = (t: Prisma.TransactionClient) => insertAndDecide(deps, proposal, t);
   return tx ? run(tx) : withTransientRetry(() => inTransaction(deps.prisma, run));
 }
