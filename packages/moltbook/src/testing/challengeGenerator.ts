@@ -137,16 +137,16 @@ export function generateChallenge(random: () => number): GeneratedChallenge {
   const answer = compute(op, a, b);
   const numberText = (n: number) => (random() < 0.15 ? String(n) : numberToWords(n));
   const filled = template
-    .replace('{a}', `\u0000${numberText(a)}\u0001`)
-    .replace('{b}', `\u0000${numberText(b)}\u0001`)
+    .replace('{a}', `«${numberText(a)}»`)
+    .replace('{b}', `«${numberText(b)}»`)
     .replace(/\{u\}/g, () => UNIT_SPELLINGS[Math.floor(random() * UNIT_SPELLINGS.length)]!);
   const words: string[] = [];
   let inNumber = false;
   for (const raw of filled.split(' ')) {
-    if (raw.startsWith('\u0000')) inNumber = true;
-    const word = raw.replace(/[\u0000\u0001]/g, '');
+    if (raw.startsWith('«')) inNumber = true;
+    const word = raw.replace(/[«»]/g, '');
     words.push(/^\d+$/.test(word) ? word : garbleWord(word, random, inNumber));
-    if (raw.endsWith('\u0001')) inNumber = false;
+    if (raw.endsWith('»')) inNumber = false;
     if (!inNumber && random() < 0.06) words.push(FILLERS[Math.floor(random() * FILLERS.length)]!);
   }
   const text = (random() < 0.5 ? 'A] ' : '') + words.join(' ');

@@ -33,7 +33,7 @@ export interface ChallengeSolution {
   doubts: string[];
 }
 
-const NOISE = /[\]\[^/~{}<>|\-\\.*_=#@!?,;:'"`()&%$]/g;
+const NOISE = /[\][^/~{}<>|\-\\.*_=#@!?,;:'"`()&%$]/g;
 
 const UNITS: Record<string, number> = {
   zero: 0,
