@@ -232,6 +232,15 @@ async function monitor(
     if (result.replies_sent >= max) break;
     const { postId, comment } = candidate;
 
+    if (result.challenges_failed > 0) {
+      // A failed challenge may have opened the breaker: do not wait out a cooldown for nothing.
+      const breaker = await writesPaused(deps, deps.accountId);
+      if (breaker.paused) {
+        result.action = 'paused';
+        result.breaker = { reason: breaker.reason, paused_until: breaker.pausedUntil };
+        break;
+      }
+    }
     let decision = await pace(deps.prisma, deps.accountId, 'comment', deps.clock.now());
     if (!decision.go && decision.waitMs <= MAX_PACING_WAIT_MS && decision.waitMs < run.timeLeft() - 5000) {
       await run.sleep(decision.waitMs, run.signal);

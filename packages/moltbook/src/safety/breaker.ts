@@ -11,7 +11,8 @@
  *              that never reports (its process died) is given up after PROBE_STALE_MS.
  *
  * Opening writes a `moltbook:breaker_opened` event and raises one `moltbook_breaker`
- * alert through the ops alert path (Slack), at most once per cooldown.
+ * alert through the ops alert path (Slack), at most once per cooldown; a failed probe
+ * reopens it without a new alert (same incident).
  */
 import type { Clock, Logger } from '@opsloop/core';
 import type { DbClient, PrismaClient } from '@opsloop/db';
@@ -102,8 +103,11 @@ export async function openBreaker(deps: BreakerDeps, accountId: string, reason: 
         updated_at = ${now}::timestamptz
       WHERE account_id = ${accountId}`;
     if (wasOpen) return;
-    const payload = { account_id: accountId, reason, detail: detail.slice(0, 500), paused_until: end };
+    const reopened = before?.breaker_state === 'half_open';
+    const payload = { account_id: accountId, reason, detail: detail.slice(0, 500), paused_until: end, reopened };
     await writeEvents(tx, [event('moltbook:breaker_opened', payload, now, true)]);
+    // A failed probe continues the incident that was already alerted.
+    if (reopened) return;
     await alertOnce(tx, safety.alert_cooldown_minutes, now, {
       kind: 'moltbook_breaker',
       message: `:octagonal_sign: opsloop: Moltbook writes stopped (${reason}) until ${end.toISOString()}: ${detail.slice(0, 300)}`,
