@@ -13,6 +13,7 @@ import { policyRoutes } from './routes/policy.ts';
 import { stepRoutes } from './routes/steps.ts';
 import { heartbeatRoutes, opsReportRoutes } from './routes/heartbeat.ts';
 import { workloadRouter } from './routes/workloads.ts';
+import { catalogRoutes } from './routes/catalog.ts';
 
 export interface AppDeps {
   db: Database;
@@ -65,6 +66,7 @@ export function createApp(deps: AppDeps): Express {
   api.get('/schedule', async (_req, res) => {
     res.json({ enabled: Boolean(deps.scheduler), jobs: deps.scheduler ? await deps.scheduler.status() : [] });
   });
+  api.use(catalogRoutes(deps.ops));
   api.use(workloadRouter(deps.ops));
   app.use('/api/ops', api);
 

@@ -10,6 +10,7 @@ import {
   type PhaseContext,
   type Scheduler,
   createWorker,
+  listenForCatalogChanges,
   listenForSteps,
   opsHandlers,
   workloadHandlers,
@@ -81,6 +82,8 @@ export async function startService(config: Config, logger: Logger, overrides: { 
     ),
   ];
   const ops = createOpsDeps({ prisma: db.prisma, clock, logger, timeZone: config.OPS_TIMEZONE, workloads });
+  // Registered kinds are cached only while this connection hears every change to them.
+  const catalogListener = listenForCatalogChanges(url, logger, ops.catalog.registered!);
   const heartbeat = {
     ...ops,
     pool: db.pool,
@@ -124,6 +127,7 @@ export async function startService(config: Config, logger: Logger, overrides: { 
       logger.info('shutting down: draining requests');
       await Promise.all([closeServer(server, config.SHUTDOWN_GRACE_MS), worker?.stop(config.SHUTDOWN_GRACE_MS), scheduler?.stop(config.SHUTDOWN_GRACE_MS)]);
       await listener?.close();
+      await catalogListener.close();
       await db.close();
       await embedded?.stop();
       logger.info('shutdown complete');
