@@ -1,6 +1,8 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { accountIdFor, moltbookOverview, resetBreaker, runReplyMonitor, runSecondPost } from '@opsloop/moltbook';
 import { DEFAULT_FAKE_LIMITS } from '@opsloop/moltbook/testing';
+import { createLlmClient } from '@opsloop/ops';
+import { startFakeOpenAI } from '@opsloop/ops/testing';
 import { createTestDatabase, type TestDatabase } from '../../../test/db.ts';
 import { engagementHarness, KEY, ME } from './engagementHarness.ts';
 
@@ -234,5 +236,57 @@ describe('shutdown', () => {
     const next = await runReplyMonitor(h.deps(), { max_replies: 3 });
     expect(next.replies_sent).toBe(2);
     for (const c of comments) expect(h.fake.repliesTo(c.id)).toHaveLength(1);
+  });
+});
+
+describe('the LLM fallback for doubtful challenges', () => {
+  const OPENAI_KEY = 'sk-verify-test-key-123456';
+  it('asks the LLM only when the rules are not sure, within the token budget, and falls back to the rules answer', async () => {
+    const openai = await startFakeOpenAI({ apiKey: OPENAI_KEY });
+    try {
+      h.fake.setVerification(true);
+      const [postId] = await watched();
+      const base = h.deps();
+      const llm = createLlmClient({ apiKey: OPENAI_KEY, baseUrl: `${openai.url}/v1`, model: 'gpt-test', logger: base.logger, sleep: async () => {} })!;
+      const deps = { ...base, llm, timeZone: 'Asia/Tokyo' };
+      await db.pool.query(`INSERT INTO moltbook_accounts (account_id, comment_interval_seconds) VALUES ($1, 0)`, [account]);
+
+      // Confident rules: no LLM call.
+      h.fake.addComment(postId!, { author: 'a1', content: 'one' });
+      await runReplyMonitor(deps, {});
+      expect(openai.completionCount()).toBe(0);
+
+      // "22" may be doubled noise for "2": the rules are not sure, the LLM decides.
+      h.fake.scriptChallenge({ text: 'A lObStEr HaS 22 ClAwS aNd GaInS fIvE', answer: '7.00' });
+      openai.enqueue({ content: '7.00' });
+      h.clock.advance(1000);
+      h.fake.addComment(postId!, { author: 'a2', content: 'two' });
+      await runReplyMonitor(deps, {});
+      expect(openai.completionCount()).toBe(1);
+      expect(openai.requests[0]!.messages![0]!.content).toMatch(/Answer with the resulting number only/);
+      expect(await db.prisma.moltbookChallenge.findFirstOrThrow({ where: { method: 'llm' } })).toMatchObject({ answer: '7.00', outcome: 'verified' });
+      expect(await db.prisma.opsLlmUsage.count({ where: { purpose: 'moltbook_verification' } })).toBe(1);
+
+      // An answer that is not just a number is not used: the rules' answer goes instead.
+      h.fake.scriptChallenge({ text: 'A lObStEr HaS 33 ClAwS aNd GaInS fIvE', answer: '38.00' });
+      openai.enqueue({ content: 'I think it is 38' });
+      h.clock.advance(1000);
+      h.fake.addComment(postId!, { author: 'a3', content: 'three' });
+      await runReplyMonitor(deps, {});
+      expect(openai.completionCount()).toBe(2);
+      expect(h.fake.challenges().at(-1)).toMatchObject({ outcome: 'verified', attempts: [{ answer: '38.00' }] });
+
+      // Past the daily budget: no call, the rules' answer is submitted.
+      await db.pool.query(`UPDATE ops_policy SET value = '{"daily_tokens": 0}' WHERE key = 'llm_budget'`);
+      h.fake.scriptChallenge({ text: 'A lObStEr HaS 44 ClAwS aNd LoSeS fIvE', answer: '39.00' });
+      h.clock.advance(1000);
+      h.fake.addComment(postId!, { author: 'a4', content: 'four' });
+      await runReplyMonitor(deps, {});
+      expect(openai.completionCount()).toBe(2);
+      expect(h.fake.challenges().at(-1)).toMatchObject({ outcome: 'verified', attempts: [{ answer: '39.00' }] });
+    } finally {
+      await db.pool.query(`UPDATE ops_policy SET value = '{"daily_tokens": 200000}' WHERE key = 'llm_budget'`);
+      await openai.close();
+    }
   });
 });

@@ -90,6 +90,8 @@ export interface FakeMoltbook {
   setVerification(enabled: boolean): void;
   /** Changes how challenges are judged and when the agent is suspended. */
   setVerificationOptions(options: Partial<FakeVerificationOptions>): void;
+  /** The next challenge issued has this text and answer (then generated ones again). */
+  scriptChallenge(challenge: { text: string; answer: string }): void;
   /** Every challenge issued, oldest first, with every answer submitted for it. */
   challenges(): FakeChallenge[];
   /** Suspends the main agent now: its writes answer the documented 401 (or 403) shape. */
@@ -398,6 +400,9 @@ export async function startFakeMoltbook(options: FakeMoltbookOptions): Promise<F
       verifier.options = { ...verifier.options, ...o };
     },
     challenges: () => [...verifier.challenges.values()],
+    scriptChallenge: (c) => {
+      verifier.scripted.push(c);
+    },
     suspend: (hours, status) => {
       if (status) verifier.options = { ...verifier.options, suspensionStatus: status };
       verifier.suspend(mainAgent.id, hours);

@@ -61,8 +61,11 @@ export class FakeVerifier {
     this.random = seededRandom(this.options.seed);
   }
 
+  /** Challenges to issue next, before generated ones (tests that need a particular text). */
+  readonly scripted: { text: string; answer: string }[] = [];
+
   issue(agentId: string, entityType: 'post' | 'comment', entityId: string): FakeChallenge {
-    const generated = generateChallenge(this.random);
+    const generated = this.scripted.shift() ?? generateChallenge(this.random);
     const now = this.clock.now();
     const challenge: FakeChallenge = {
       code: `moltbook_verify_${randomUUID().replaceAll('-', '')}`,
