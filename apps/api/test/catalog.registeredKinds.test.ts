@@ -193,6 +193,6 @@ describe('an operator registers an external step kind without a code change', ()
       ['shop.broken', 'registered', false],
       ['shop.restock', 'registered', true],
     ]);
-    expect(app.logs()).not.toMatch(/"statusCode":500/);
+    expect(app.logs()).not.toMatch(/"status":500/);
   });
 });

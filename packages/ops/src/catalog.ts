@@ -85,7 +85,13 @@ export function createStepCatalog(definitions: StepKindDefinition[], registered?
  * `ops_step_kinds`; the seeds' (x.post, tiktok.post, …) come with migration 006.
  */
 export const DEFAULT_STEP_KINDS: StepKindDefinition[] = [
-  { kind: 'ops.noop', skill: 'ops_internal', executor: 'builtin', timeoutSeconds: 30, params: z.object({ note: z.string().max(500).optional() }).strict() },
+  {
+    kind: 'ops.noop',
+    skill: 'ops_internal',
+    executor: 'builtin',
+    timeoutSeconds: 30,
+    params: z.object({ note: z.string().max(500).optional(), sleep_ms: z.number().int().min(0).max(25_000).optional() }).strict(),
+  },
   {
     kind: 'ops.diagnose_failures',
     skill: 'ops_internal',

@@ -1,5 +1,5 @@
 import type { Clock, Logger } from '@opsloop/core';
-import type { PrismaClient } from '@opsloop/db';
+import type { Database } from '@opsloop/db';
 import { createCodeKinds, createStepCatalog, DEFAULT_STEP_KINDS, type StepKindDefinition } from './catalog.ts';
 import { createRegisteredKinds } from './catalog/registeredKinds.ts';
 import { createPolicyReader } from './policy/readPolicy.ts';
@@ -15,7 +15,7 @@ import { assertWorkloads, type Workload } from './workload.ts';
  * service, the tests and the benchmarks alike.
  */
 export function createOpsDeps(o: {
-  prisma: PrismaClient;
+  db: Pick<Database, 'prisma' | 'pool'>;
   clock: Clock;
   logger: Logger;
   /** Day boundary for quotas and summaries (OPS_TIMEZONE). */
@@ -31,7 +31,7 @@ export function createOpsDeps(o: {
   const codeKinds = createCodeKinds([...DEFAULT_STEP_KINDS, ...workloads.flatMap((w) => w.stepKinds ?? []), ...(o.stepKinds ?? [])]);
   const codeNamespaces = new Set(codeKinds.kinds().map((k) => k.split('.')[0]!));
   const registered = createRegisteredKinds({
-    prisma: o.prisma,
+    prisma: o.db.prisma,
     logger: o.logger,
     reserved: {
       isCodeKind: (name) => codeKinds.get(name) !== undefined,
@@ -40,11 +40,12 @@ export function createOpsDeps(o: {
     },
   });
   return {
-    prisma: o.prisma,
+    prisma: o.db.prisma,
+    pool: o.db.pool,
     clock: o.clock,
     logger: o.logger,
     catalog: createStepCatalog(codeKinds.definitions(), registered),
-    policy: createPolicyReader({ prisma: o.prisma, logger: o.logger, registry }),
+    policy: createPolicyReader({ prisma: o.db.prisma, logger: o.logger, registry }),
     timeZone: o.timeZone,
     workloads,
     random: o.random,

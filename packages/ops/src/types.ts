@@ -26,6 +26,7 @@
  */
 import type { Clock, Logger } from '@opsloop/core';
 import type { PrismaClient } from '@opsloop/db';
+import type pg from 'pg';
 import type { StepCatalog } from './catalog.ts';
 import type { PolicyReader } from './policy/readPolicy.ts';
 import type { Workload } from './workload.ts';
@@ -33,6 +34,8 @@ import type { Workload } from './workload.ts';
 /** What the domain functions need; passed in so tests can use a fake clock. */
 export interface OpsDeps {
   prisma: PrismaClient;
+  /** The pool Prisma runs on, for the hot paths that skip the ORM (claim, intake). */
+  pool: pg.Pool;
   clock: Clock;
   logger: Logger;
   catalog: StepCatalog;

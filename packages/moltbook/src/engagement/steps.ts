@@ -51,7 +51,8 @@ export function moltbookHandlers(deps: EngagementDeps | undefined): Map<string, 
   };
   return new Map<string, StepHandler>([
     ['moltbook.second_post', () => runSecondPost(need())],
-    ['moltbook.reply_monitor', (params, ctx) => runReplyMonitor(need(), params, { signal: ctx.signal })],
+    // `stopping` fires first (shutdown began: nothing new is sent), `signal` on timeout or a lost lease.
+    ['moltbook.reply_monitor', (params, ctx) => runReplyMonitor(need(), params, { signal: AbortSignal.any([ctx.stopping, ctx.signal]) })],
     ['moltbook.heartbeat', (params) => runFeedHeartbeat(need(), params)],
     ['moltbook.scout', (params) => runScout(need(), params)],
   ]);
