@@ -36,6 +36,8 @@ export interface WorkloadRoute {
   /** Express-style path below /api/ops, e.g. `/social` or `/social/posts/:id`. */
   path: string;
   summary: string;
+  /** `read` is open to read-only tokens; `write` changes state. (Default: read for GET, write otherwise) */
+  auth?: 'read' | 'write';
   params?: z.ZodType;
   query?: z.ZodType;
   body?: z.ZodType;
