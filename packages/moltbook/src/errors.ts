@@ -89,7 +89,7 @@ export class MoltbookRateLimitError extends MoltbookApiError {
 
 /**
  * A 401/403 saying the account is suspended (failed verification challenges). `endsAt`
- * comes from "Suspension ends in N hours" when the hint says it.
+ * is parsed out of the hint ("Suspension ends in N hours") when it says so.
  */
 export class MoltbookSuspendedError extends MoltbookApiError {
   constructor(
