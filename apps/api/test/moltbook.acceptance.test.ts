@@ -8,6 +8,7 @@ import { accountIdFor, createMoltbookClient } from '@opsloop/moltbook';
 import { startFakeMoltbook, NO_FAKE_LIMITS, type FakeMoltbook } from '@opsloop/moltbook/testing';
 import { createTestDatabase, type TestDatabase } from '../../../test/db.ts';
 import { API_TOKEN, HEARTBEAT_TOKEN } from '../../../test/app.ts';
+import { startFakeSlack } from '../../../test/fakes/fakeSlack.ts';
 
 const KEY = 'moltbook_sk_acceptance_secret_key_0987654321';
 const ME = 'opsloop-agent';
@@ -191,5 +192,46 @@ describe('Moltbook engagement through the scheduler (acceptance)', () => {
       await service.stop();
     }
     for (const c of comments) expect(fake.repliesTo(c.id).filter((r) => r.author === ME)).toHaveLength(1);
+  }, 60_000);
+
+  it('every verification answered wrong: the breaker opens after 2, shows in GET /api/ops/moltbook, alerts Slack once, and an operator reset resumes writes', async () => {
+    const slack = await startFakeSlack();
+    const post = fake.addPost({ author: ME, title: 'Breaker post', content: 'x' });
+    const comments = [0, 1, 2].map((i) => {
+      clock.advance(1000);
+      return fake.addComment(post.id, { author: `wrong-${i}`, content: `question ${i}` });
+    });
+    fake.setVerificationOptions({ mode: 'always_wrong', suspendAfterFailures: null });
+    const service = await start(post.id, { SLACK_WEBHOOK_URL: slack.url });
+    const auth = { authorization: `Bearer ${API_TOKEN}` };
+    const view = async () =>
+      (await (await fetch(`${service.url}/api/ops/moltbook`, { headers: auth })).json()) as { breaker: { state: string; reason: string | null } };
+    const replies = () => fake.requests.filter((r) => r.method === 'POST' && r.path === `/posts/${post.id}/comments`).length;
+    try {
+      clock.advance(10 * 60_000);
+      await cycle(service); // the step succeeds: paused is not a failure
+      expect(replies()).toBe(2);
+      expect((await view()).breaker).toMatchObject({ state: 'open', reason: 'verification_failures' });
+      clock.advance(10 * 60_000);
+      await cycle(service);
+      expect(replies()).toBe(2); // nothing while open
+
+      const beat = await fetch(`${service.url}/api/ops/heartbeat`, { method: 'POST', headers: { authorization: `Bearer ${HEARTBEAT_TOKEN}` } });
+      expect(beat.status).toBe(200);
+      const stopped = slack.messages.filter((m) => m.text.includes('Moltbook writes stopped'));
+      expect(stopped).toHaveLength(1);
+
+      fake.setVerificationOptions({ mode: 'honest' });
+      const reset = await fetch(`${service.url}/api/ops/moltbook/breaker/reset`, { method: 'POST', headers: auth });
+      expect(reset.status).toBe(200);
+      expect((await view()).breaker).toMatchObject({ state: 'closed' });
+      clock.advance(10 * 60_000);
+      await cycle(service);
+      expect(fake.repliesTo(comments[2]!.id).filter((r) => r.author === ME)).toHaveLength(1);
+      expect(fake.challenges().at(-1)).toMatchObject({ outcome: 'verified' });
+    } finally {
+      await service.stop();
+      await slack.close();
+    }
   }, 60_000);
 });
