@@ -94,15 +94,15 @@ export function workloadHandlers(workloads: readonly Workload[], ops: WorkloadDe
   return out;
 }
 
-/** Every workload's routes, with duplicates refused. */
-export function workloadRoutes(workloads: readonly Workload[], ops: WorkloadDeps): WorkloadRoute[] {
+/** Every workload's routes, each with its workload's name; duplicates refused. */
+export function workloadRoutes(workloads: readonly Workload[], ops: WorkloadDeps): (WorkloadRoute & { workload: string })[] {
   const seen = new Set<string>();
   return workloads.flatMap((w) =>
     (w.routes?.(ops) ?? []).map((r) => {
       const id = `${r.method} ${r.path}`;
       if (seen.has(id)) throw new Error(`workload ${w.name}: route ${id} is defined twice`);
       seen.add(id);
-      return r;
+      return { ...r, workload: w.name };
     }),
   );
 }
