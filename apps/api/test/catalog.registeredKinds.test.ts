@@ -93,7 +93,7 @@ describe('an operator registers an external step kind without a code change', ()
       maxAttempts: 3,
       params: { $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object', properties: { note: { type: 'string', maxLength: 500 } }, additionalProperties: false },
     });
-    expect(byKind.get('moltbook.reply_monitor')).toMatchObject({ source: 'moltbook', executor: 'builtin', maxAttempts: 1 });
+    expect(byKind.get('moltbook.reply_monitor')).toMatchObject({ source: 'moltbook', executor: 'builtin', maxAttempts: 3 });
     expect(byKind.get('x.post')).toMatchObject({ source: 'registered', skill: 'x_autopost', executor: 'external' });
     expect((await app.api.get('/api/ops/catalog/kinds/blog.publish')).body.kind.kind).toBe('blog.publish');
     expect((await app.api.get('/api/ops/catalog/kinds/nope.nothing')).status).toBe(404);
