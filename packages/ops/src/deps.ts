@@ -4,6 +4,7 @@ import { createStepCatalog, DEFAULT_STEP_KINDS, type StepKindDefinition } from '
 import { createPolicyReader } from './policy/readPolicy.ts';
 import type { ProposalDeps } from './proposals/createProposal.ts';
 import type { OpsDeps } from './types.ts';
+import type { OpsObserver } from './metrics/observer.ts';
 
 /**
  * The one way to wire the domain's dependencies: opsloop's own step kinds plus
@@ -18,6 +19,7 @@ export function createOpsDeps(o: {
   timeZone: string;
   stepKinds?: StepKindDefinition[];
   random?: () => number;
+  observer?: OpsObserver;
 }): OpsDeps & ProposalDeps {
   return {
     prisma: o.prisma,
@@ -27,5 +29,6 @@ export function createOpsDeps(o: {
     policy: createPolicyReader({ prisma: o.prisma, logger: o.logger }),
     timeZone: o.timeZone,
     random: o.random,
+    observer: o.observer,
   };
 }

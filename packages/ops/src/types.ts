@@ -21,6 +21,7 @@ import type { Clock, Logger } from '@opsloop/core';
 import type { PrismaClient } from '@opsloop/db';
 import type { StepCatalog } from './catalog.ts';
 import type { PolicyReader } from './policy/readPolicy.ts';
+import type { OpsObserver } from './metrics/observer.ts';
 
 /** What the domain functions need; passed in so tests can use a fake clock. */
 export interface OpsDeps {
@@ -31,6 +32,8 @@ export interface OpsDeps {
   policy: PolicyReader;
   /** Source of randomness for backoff jitter. (Default: Math.random) */
   random?: () => number;
+  /** Metrics hooks (counters only). (Default: none) */
+  observer?: OpsObserver;
 }
 
 export type ProposalSource = 'api' | 'trigger' | 'reaction' | 'schedule' | 'manual';

@@ -12,7 +12,7 @@ export interface CreateProposalResult {
   created: boolean;
 }
 
-export type ProposalDeps = Pick<OpsDeps, 'prisma' | 'clock' | 'catalog' | 'policy'> & { timeZone: string };
+export type ProposalDeps = Pick<OpsDeps, 'prisma' | 'clock' | 'catalog' | 'policy' | 'observer'> & { timeZone: string };
 
 /**
  * THE entry point for proposals, whoever proposes (HTTP, trigger, reaction, scheduler,
@@ -22,7 +22,9 @@ export type ProposalDeps = Pick<OpsDeps, 'prisma' | 'clock' | 'catalog' | 'polic
 export async function createProposal(deps: ProposalDeps, input: unknown, tx?: Prisma.TransactionClient): Promise<CreateProposalResult> {
   const proposal = validateProposal(deps.catalog, input);
   const run = (t: Prisma.TransactionClient) => insertAndDecide(deps, proposal, t);
-  return tx ? run(tx) : withTransientRetry(() => inTransaction(deps.prisma, run));
+  const result = await (tx ? run(tx) : withTransientRetry(() => inTransaction(deps.prisma, run)));
+  if (result.created) deps.observer?.proposalCreated(proposal.source, result.proposal.status);
+  return result;
 }
 
 async function insertAndDecide(deps: ProposalDeps, p: ValidatedProposal, tx: Prisma.TransactionClient): Promise<CreateProposalResult> {

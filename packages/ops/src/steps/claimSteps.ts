@@ -13,6 +13,8 @@ export interface ClaimedStep {
   leaseToken: string;
   leaseExpiresAt: Date;
   traceId: string;
+  /** When the step became claimable. */
+  runAfter: Date;
 }
 
 export interface ClaimOptions {
@@ -29,11 +31,11 @@ export interface ClaimOptions {
  * the same row. One statement also opens the attempt's run row, marks missions running
  * and writes the events. Claims nothing while the kill switch is off.
  */
-export async function claimSteps(deps: Pick<OpsDeps, 'prisma' | 'clock'>, o: ClaimOptions): Promise<ClaimedStep[]> {
+export async function claimSteps(deps: Pick<OpsDeps, 'prisma' | 'clock' | 'observer'>, o: ClaimOptions): Promise<ClaimedStep[]> {
   if (o.kinds.length === 0 || o.max <= 0) return [];
   const now = deps.clock.now();
   const leaseExpiresAt = new Date(now.getTime() + o.leaseSeconds * 1000);
-  return deps.prisma.$queryRaw<ClaimedStep[]>`
+  const claimed = await deps.prisma.$queryRaw<ClaimedStep[]>`
     WITH picked AS (
       SELECT id FROM ops_mission_steps
       WHERE status = 'queued' AND kind = ANY(${o.kinds}::text[]) AND run_after <= ${now}::timestamptz
@@ -66,6 +68,8 @@ export async function claimSteps(deps: Pick<OpsDeps, 'prisma' | 'clock'>, o: Cla
       FROM claimed
     )
     SELECT id, mission_id AS "missionId", position, kind, skill, params, attempts AS attempt, max_attempts AS "maxAttempts",
-           timeout_seconds AS "timeoutSeconds", lease_token AS "leaseToken", lease_expires_at AS "leaseExpiresAt", trace_id AS "traceId"
+           timeout_seconds AS "timeoutSeconds", lease_token AS "leaseToken", lease_expires_at AS "leaseExpiresAt", trace_id AS "traceId", run_after AS "runAfter"
     FROM claimed ORDER BY run_after, id`;
+  if (claimed.length) deps.observer?.stepsClaimed(claimed, now);
+  return claimed;
 }

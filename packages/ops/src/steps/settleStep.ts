@@ -4,7 +4,7 @@ import type { OpsDeps } from '../types.ts';
 import { writeEvents } from '../events.ts';
 import { finaliseMission, finaliseMissions } from './finaliseMission.ts';
 
-type Deps = Pick<OpsDeps, 'prisma' | 'clock' | 'policy'> & { random?: () => number };
+type Deps = Pick<OpsDeps, 'prisma' | 'clock' | 'policy' | 'observer'> & { random?: () => number };
 
 const leaseLost = () => new ConflictError('lease is not current: the step was reclaimed, released or already finished');
 
@@ -42,7 +42,7 @@ export function completeSteps(deps: Deps, items: CompleteInput[], tx?: Prisma.Tr
     const ids = items.map((i) => i.stepId);
     const tokens = items.map((i) => i.leaseToken);
     const results = items.map((i) => JSON.stringify(i.result ?? null));
-    const done = await t.$queryRaw<{ id: string; mission_id: string; next_id: string | null; next_kind: string | null }[]>`
+    const done = await t.$queryRaw<{ id: string; mission_id: string; kind: string; duration_ms: number | null; next_id: string | null; next_kind: string | null }[]>`
       WITH input AS (
         SELECT * FROM unnest(${ids}::uuid[], ${tokens}::uuid[], ${results}::text[]) AS i(id, token, result)
       ), done AS (
@@ -56,6 +56,7 @@ export function completeSteps(deps: Deps, items: CompleteInput[], tx?: Prisma.Tr
         SET finished_at = ${now}::timestamptz, outcome = 'succeeded', details = done.result::jsonb,
             duration_ms = greatest(0, (extract(epoch FROM (${now}::timestamptz - r.started_at)) * 1000)::int)
         FROM done WHERE r.lease_token = done.token
+        RETURNING r.lease_token, r.duration_ms
       ), next AS (
         UPDATE ops_mission_steps n SET status = 'queued', run_after = ${now}::timestamptz, updated_at = ${now}::timestamptz
         FROM done WHERE n.mission_id = done.mission_id AND n.position = done.position + 1 AND n.status = 'waiting'
@@ -65,12 +66,14 @@ export function completeSteps(deps: Deps, items: CompleteInput[], tx?: Prisma.Tr
         SELECT 'step:succeeded', 'workers', skill, mission_id, id, trace_id, jsonb_build_object('kind', kind, 'attempt', attempts), ${now}::timestamptz
         FROM done
       )
-      SELECT done.id, done.mission_id, next.id AS next_id, next.kind AS next_kind FROM done LEFT JOIN next ON next.mission_id = done.mission_id`;
+      SELECT done.id, done.mission_id, done.kind, run.duration_ms, next.id AS next_id, next.kind AS next_kind
+      FROM done LEFT JOIN next ON next.mission_id = done.mission_id LEFT JOIN run ON run.lease_token = done.token`;
 
     const nextKinds = [...new Set(done.filter((d) => d.next_id).map((d) => d.next_kind!))];
     for (const kind of nextKinds) await t.$executeRaw`SELECT pg_notify('opsloop_steps', ${kind})`;
     const finalised = await finaliseMissions(t, done.filter((d) => !d.next_id).map((d) => d.mission_id), now);
 
+    for (const d of done) deps.observer?.stepSettled(d.kind, 'succeeded', d.duration_ms === null ? null : d.duration_ms / 1000);
     const byId = new Map(done.map((d) => [d.id, d]));
     const missing = ids.filter((id) => !byId.has(id));
     const existing = missing.length
@@ -139,11 +142,12 @@ export function failStep(deps: Deps, input: FailInput, tx?: Prisma.TransactionCl
           finished_at = ${retry ? null : now}::timestamptz, error = ${error},
           lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = ${now}::timestamptz
       WHERE id = ${step.id}::uuid`;
-    await t.$executeRaw`
+    const [run] = await t.$queryRaw<{ duration_ms: number | null }[]>`
       UPDATE ops_step_runs
       SET finished_at = ${now}::timestamptz, outcome = ${input.outcome ?? 'failed'}, error = ${error}, details = ${details}::jsonb,
           duration_ms = greatest(0, (extract(epoch FROM (${now}::timestamptz - started_at)) * 1000)::int)
-      WHERE step_id = ${step.id}::uuid AND lease_token = ${input.leaseToken}::uuid`;
+      WHERE step_id = ${step.id}::uuid AND lease_token = ${input.leaseToken}::uuid
+      RETURNING duration_ms`;
     await writeEvents(t, [
       {
         kind: retry ? 'step:retry_scheduled' : 'step:failed',
@@ -158,6 +162,7 @@ export function failStep(deps: Deps, input: FailInput, tx?: Prisma.TransactionCl
       },
     ]);
     const mission = retry ? undefined : await finaliseMission(t, step.mission_id, now);
+    deps.observer?.stepSettled(step.kind, input.outcome ?? 'failed', run?.duration_ms == null ? null : run.duration_ms / 1000);
     return { stepId: step.id, missionId: step.mission_id, status: retry ? 'queued' : 'failed', retryAt, mission };
   };
   return tx ? run(tx) : withTransientRetry(() => inTransaction(deps.prisma, run));
