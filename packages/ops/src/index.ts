@@ -40,3 +40,4 @@ export * from './metrics/httpWindow.ts';
 export * from './metrics/systemSampler.ts';
 export * from './queries/workerProcesses.ts';
 export * from './monitor/thresholds.ts';
+export * from './retention/pruneRetention.ts';
