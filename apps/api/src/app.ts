@@ -3,7 +3,7 @@ import express, { type Express } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { Config, Logger } from '@opsloop/core';
 import type { Database } from '@opsloop/db';
-import type { HeartbeatDeps, OpsDeps, ProposalDeps, Scheduler } from '@opsloop/ops';
+import type { HeartbeatDeps, OpsDeps, OpsMetrics, ProposalDeps, Scheduler } from '@opsloop/ops';
 import { errorHandler, notFound, requireJsonBody } from './http/errors.ts';
 import { requireToken, type AuthTokens } from './http/auth.ts';
 import { healthRoutes, type Readiness } from './routes/health.ts';
@@ -12,6 +12,7 @@ import { missionRoutes } from './routes/missions.ts';
 import { policyRoutes } from './routes/policy.ts';
 import { stepRoutes } from './routes/steps.ts';
 import { heartbeatRoutes, opsReportRoutes } from './routes/heartbeat.ts';
+import { backupRoutes, httpMetrics, metricsRoute, rememberRouteBase, type BackupApi } from './routes/observability.ts';
 
 export interface AppDeps {
   db: Database;
@@ -24,6 +25,12 @@ export interface AppDeps {
   heartbeat: HeartbeatDeps;
   /** Absent when SCHEDULER_ENABLED=false: GET /api/ops/schedule then lists nothing. */
   scheduler?: Pick<Scheduler, 'status'>;
+  /** Prometheus metrics; GET /metrics is absent without them. */
+  metrics?: OpsMetrics;
+  /** METRICS_TOKEN: unset, /metrics answers loopback callers only. */
+  metricsToken?: string;
+  /** POST/GET /api/ops/backups. */
+  backups?: BackupApi;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -33,6 +40,7 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', true);
+  if (deps.metrics) app.use(httpMetrics(deps.metrics));
   app.use(
     pinoHttp({
       logger: deps.logger,
@@ -47,12 +55,14 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(healthRoutes(deps));
+  if (deps.metrics) app.use(metricsRoute(deps.metrics, deps.metricsToken));
   app.use(heartbeatRoutes(deps.heartbeat, deps.tokens));
 
   // Every /api/ops route needs the API token (reads too: they expose operations data).
   // Authenticate before parsing the body, so an unauthenticated caller cannot make us
   // read 1 MB of JSON.
   const api = express.Router();
+  api.use(rememberRouteBase);
   api.use(requireToken(deps.tokens, 'api'));
   api.use(requireJsonBody);
   api.use(express.json({ limit: deps.config.BODY_LIMIT, type: 'application/json' }));
@@ -61,6 +71,7 @@ export function createApp(deps: AppDeps): Express {
   api.use(policyRoutes(deps.ops));
   api.use(stepRoutes(deps.ops));
   api.use(opsReportRoutes(deps.heartbeat));
+  if (deps.backups) api.use(backupRoutes(deps.backups));
   api.get('/schedule', async (_req, res) => {
     res.json({ enabled: Boolean(deps.scheduler), jobs: deps.scheduler ? await deps.scheduler.status() : [] });
   });
