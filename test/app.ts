@@ -25,7 +25,7 @@ export interface TestApp {
 
 export function createOps(db: TestDatabase, clock: Clock, extraKinds: StepKindDefinition[] = [], random?: () => number) {
   return createOpsDeps({
-    prisma: db.prisma,
+    db,
     clock,
     logger: createLogger({ level: 'silent' }),
     timeZone: 'Asia/Tokyo',

@@ -1,11 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
-import { pinoHttp } from 'pino-http';
 import type { Config, Logger } from '@opsloop/core';
 import type { Database } from '@opsloop/db';
 import type { HeartbeatDeps, OpsDeps, OpsMetrics, ProposalDeps, Scheduler } from '@opsloop/ops';
 import { errorHandler, notFound, requireJsonBody } from './http/errors.ts';
 import { requireToken, type AuthTokens } from './http/auth.ts';
+import { requestLogger } from './http/requestLog.ts';
 import { healthRoutes, type Readiness } from './routes/health.ts';
 import { proposalRoutes } from './routes/proposals.ts';
 import { missionRoutes } from './routes/missions.ts';
@@ -33,27 +32,13 @@ export interface AppDeps {
   backups?: BackupApi;
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
-
 /** Builds the HTTP app from its dependencies; service.ts wires the real ones. */
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', true);
   if (deps.metrics) app.use(httpMetrics(deps.metrics));
-  app.use(
-    pinoHttp({
-      logger: deps.logger,
-      genReqId: (req, res) => {
-        const incoming = req.headers['x-request-id'];
-        const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-        res.setHeader('x-request-id', id);
-        return id;
-      },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
-      autoLogging: { ignore: (req) => req.url === '/health' },
-    }),
-  );
+  app.use(requestLogger(deps.logger));
   app.use(healthRoutes(deps));
   if (deps.metrics) app.use(metricsRoute(deps.metrics, deps.metricsToken));
   app.use(heartbeatRoutes(deps.heartbeat, deps.tokens));

@@ -30,8 +30,8 @@ export async function startService(config: Config, logger: Logger, overrides: { 
   const jobs = config.SCHEDULER_ENABLED ? await loadSchedule(config) : [];
   let embedded: EmbeddedPostgres | undefined;
   if (!config.DATABASE_URL) {
-    embedded = await startEmbeddedPostgres({ dataDir: `${config.DATA_DIR}/postgres`, port: config.EMBEDDED_PG_PORT, logger });
-    logger.info(`embedded PostgreSQL ready: psql ${embedded.url}`);
+    embedded = await startEmbeddedPostgres({ dataDir: `${config.DATA_DIR}/postgres`, port: config.EMBEDDED_PG_PORT, logger, rootFallbackDir: config.EMBEDDED_PG_ROOT_DIR });
+    logger.info({ dataDir: embedded.dataDir }, `embedded PostgreSQL ready: psql ${embedded.url}`);
   }
   const url = config.DATABASE_URL ?? embedded!.url;
   try {
@@ -48,7 +48,7 @@ export async function startService(config: Config, logger: Logger, overrides: { 
   const db = createDatabase({ url, poolSize: config.DATABASE_POOL_SIZE });
   const tokens = await resolveTokens(config, logger);
   const clock = overrides.clock ?? systemClock;
-  const ops = createOpsDeps({ prisma: db.prisma, clock, logger, timeZone: config.OPS_TIMEZONE, stepKinds: MOLTBOOK_STEP_KINDS });
+  const ops = createOpsDeps({ db, clock, logger, timeZone: config.OPS_TIMEZONE, stepKinds: MOLTBOOK_STEP_KINDS });
   // Undefined without OPENAI_API_KEY: insight promotion then uses its extractive
   // fallback and replies use the template.
   const llm = createLlmClient({ apiKey: config.OPENAI_API_KEY, baseUrl: config.OPENAI_BASE_URL, model: config.OPENAI_MODEL, logger: logger.child({ component: 'llm' }) });
@@ -85,6 +85,11 @@ export async function startService(config: Config, logger: Logger, overrides: { 
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.PORT, config.HOST, (error?: Error) => (error ? reject(error) : resolve(s)));
   });
+  // While draining, every response closes its connection: keep-alive clients reconnect
+  // (to another replica) instead of holding this process open until the grace runs out.
+  server.prependListener('request', (_req, res) => {
+    if (phase === 'shutting down') res.setHeader('connection', 'close');
+  });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   let worker: Worker | undefined;
@@ -99,16 +104,20 @@ export async function startService(config: Config, logger: Logger, overrides: { 
   phase = 'ready';
   logger.info({ port }, 'opsloop API listening');
 
+  // The order matters: stop taking work first (readiness, listener, claims, ticks), let
+  // what is in flight finish within the grace period, release what did not, and close
+  // the database last so nothing in flight loses it.
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       phase = 'shutting down';
-      logger.info('shutting down: draining requests');
+      const started = Date.now();
+      logger.info({ graceMs: config.SHUTDOWN_GRACE_MS }, 'shutting down: /ready is 503, no new connections, draining requests, steps and scheduled jobs');
       await Promise.all([closeServer(server, config.SHUTDOWN_GRACE_MS), worker?.stop(config.SHUTDOWN_GRACE_MS), scheduler?.stop(config.SHUTDOWN_GRACE_MS)]);
       await listener?.close();
       await db.close();
       await embedded?.stop();
-      logger.info('shutdown complete');
+      logger.info({ durationMs: Date.now() - started }, 'drained: requests finished, leases settled, database closed');
     })());
 
   return { server, db, url: `http://127.0.0.1:${port}`, scheduler, stop };

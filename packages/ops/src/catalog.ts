@@ -38,7 +38,13 @@ const text = (max: number) => z.string().trim().min(1).max(max);
  * (POST /api/ops/steps/claim); built-in kinds by the in-process worker.
  */
 export const DEFAULT_STEP_KINDS: StepKindDefinition[] = [
-  { kind: 'ops.noop', skill: 'ops_internal', executor: 'builtin', timeoutSeconds: 30, params: z.object({ note: z.string().max(500).optional() }).strict() },
+  {
+    kind: 'ops.noop',
+    skill: 'ops_internal',
+    executor: 'builtin',
+    timeoutSeconds: 30,
+    params: z.object({ note: z.string().max(500).optional(), sleep_ms: z.number().int().min(0).max(25_000).optional() }).strict(),
+  },
   {
     kind: 'ops.diagnose_failures',
     skill: 'ops_internal',

@@ -1,5 +1,5 @@
 import type { Clock, Logger } from '@opsloop/core';
-import type { PrismaClient } from '@opsloop/db';
+import type { Database } from '@opsloop/db';
 import { createStepCatalog, DEFAULT_STEP_KINDS, type StepKindDefinition } from './catalog.ts';
 import { createPolicyReader } from './policy/readPolicy.ts';
 import type { ProposalDeps } from './proposals/createProposal.ts';
@@ -12,7 +12,7 @@ import type { OpsObserver } from './metrics/observer.ts';
  * service, the tests and the benchmarks alike.
  */
 export function createOpsDeps(o: {
-  prisma: PrismaClient;
+  db: Pick<Database, 'prisma' | 'pool'>;
   clock: Clock;
   logger: Logger;
   /** Day boundary for quotas and summaries (OPS_TIMEZONE). */
@@ -22,11 +22,12 @@ export function createOpsDeps(o: {
   observer?: OpsObserver;
 }): OpsDeps & ProposalDeps {
   return {
-    prisma: o.prisma,
+    prisma: o.db.prisma,
+    pool: o.db.pool,
     clock: o.clock,
     logger: o.logger,
     catalog: createStepCatalog([...DEFAULT_STEP_KINDS, ...(o.stepKinds ?? [])]),
-    policy: createPolicyReader({ prisma: o.prisma, logger: o.logger }),
+    policy: createPolicyReader({ prisma: o.db.prisma, logger: o.logger }),
     timeZone: o.timeZone,
     random: o.random,
     observer: o.observer,

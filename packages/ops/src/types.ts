@@ -19,6 +19,7 @@
  */
 import type { Clock, Logger } from '@opsloop/core';
 import type { PrismaClient } from '@opsloop/db';
+import type pg from 'pg';
 import type { StepCatalog } from './catalog.ts';
 import type { PolicyReader } from './policy/readPolicy.ts';
 import type { OpsObserver } from './metrics/observer.ts';
@@ -26,6 +27,8 @@ import type { OpsObserver } from './metrics/observer.ts';
 /** What the domain functions need; passed in so tests can use a fake clock. */
 export interface OpsDeps {
   prisma: PrismaClient;
+  /** The pool Prisma runs on, for the hot paths that skip the ORM (claim, intake). */
+  pool: pg.Pool;
   clock: Clock;
   logger: Logger;
   catalog: StepCatalog;

@@ -12,13 +12,16 @@ export const listQuery = z.object({
   skill: z.enum(SKILLS).optional(),
 });
 
+// Built once: on the intake path a schema built per request costs more than the parse.
+const proposalSource = z.object({ source: z.enum(['api', 'manual']).default('api') }).loose();
+
 export function proposalRoutes(ops: ProposalDeps): Router {
   const router = Router();
 
   router.post('/proposal', async (req, res) => {
     // Over HTTP a proposal comes from an agent ('api') or a person ('manual'); the
     // other sources are reserved for opsloop's own trigger/reaction/scheduler paths.
-    const body = parse(z.object({ source: z.enum(['api', 'manual']).default('api') }).loose(), req.body, 'body');
+    const body = parse(proposalSource, req.body, 'body');
     const { proposal, created } = await createProposal(ops, { ...body, source: body.source });
     res.status(created ? 201 : 200).json({ proposal, status: proposal!.status, missionId: proposal!.missionId, reason: proposal!.reason, deduplicated: !created });
   });
