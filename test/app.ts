@@ -3,8 +3,8 @@ import type { Server } from 'node:http';
 import { Writable } from 'node:stream';
 import supertest from 'supertest';
 import { createLogger, FakeClock, type Clock } from '@opsloop/core';
-import { createOpsDeps, type HeartbeatDeps, type StepKindDefinition } from '@opsloop/ops';
-import { createApp } from '@opsloop/api';
+import { createOpsDeps, createOpsMetrics, type HeartbeatDeps, type OpsMetrics, type StepKindDefinition } from '@opsloop/ops';
+import { createApp, type BackupApi } from '@opsloop/api';
 import { MOLTBOOK_STEP_KINDS } from '@opsloop/moltbook';
 import type { TestDatabase } from './db.ts';
 
@@ -17,6 +17,7 @@ export interface TestApp {
   api: ReturnType<typeof authed>;
   raw: supertest.Agent;
   ops: ReturnType<typeof createOps>;
+  metrics: OpsMetrics;
   clock: Clock;
   /** Every log line written so far, as text. */
   logs(): string;
@@ -46,7 +47,7 @@ function authed(agent: supertest.Agent) {
 /** The real app on a real port, wired to a test database and (optionally) a fake clock. */
 export async function startTestApp(
   db: TestDatabase,
-  options: { clock?: Clock; random?: () => number; heartbeat?: Partial<HeartbeatDeps> } = {},
+  options: { clock?: Clock; random?: () => number; heartbeat?: Partial<HeartbeatDeps>; backups?: BackupApi; metricsToken?: string } = {},
 ): Promise<TestApp> {
   const lines: string[] = [];
   const destination = new Writable({
@@ -57,7 +58,8 @@ export async function startTestApp(
   });
   const logger = createLogger({ level: 'info', destination });
   const clock = options.clock ?? new FakeClock(new Date());
-  const ops = { ...createOps(db, clock, [], options.random), logger };
+  const metrics = createOpsMetrics({ pool: db.pool, clock });
+  const ops = { ...createOps(db, clock, [], options.random), logger, observer: metrics.observer };
   const app = createApp({
     db,
     logger,
@@ -66,6 +68,9 @@ export async function startTestApp(
     readiness: { notReadyReason: () => undefined },
     ops,
     heartbeat: { ...ops, pool: db.pool, heartbeatWindowMinutes: 15, ...options.heartbeat },
+    metrics,
+    metricsToken: options.metricsToken,
+    backups: options.backups,
   });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -78,6 +83,7 @@ export async function startTestApp(
     api: authed(raw),
     ops,
     clock,
+    metrics,
     logs: () => lines.join(''),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

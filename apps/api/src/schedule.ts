@@ -16,7 +16,10 @@ import {
 } from '@opsloop/ops';
 
 /** The internal jobs schedule.yaml may name. */
-export const INTERNAL_JOBS = ['heartbeat', 'ops-daily-summary'] as const;
+export const INTERNAL_JOBS = ['heartbeat', 'ops-daily-summary', 'backup', 'retention'] as const;
+
+/** Internal jobs whose dependencies live outside @opsloop/ops (backups, retention). */
+export type ExtraInternalJobs = Partial<Record<(typeof INTERNAL_JOBS)[number], (signal: AbortSignal) => Promise<unknown>>>;
 
 /** Loads schedule.yaml; a broken file throws a ScheduleError naming the line. */
 export function loadSchedule(config: Pick<Config, 'SCHEDULE_FILE'>): Promise<ScheduleJob[]> {
@@ -24,7 +27,7 @@ export function loadSchedule(config: Pick<Config, 'SCHEDULE_FILE'>): Promise<Sch
 }
 
 /** The scheduler that runs the schedule's jobs in this process. */
-export function buildScheduler(jobs: ScheduleJob[], config: Pick<Config, 'MOLTBOOK_API_KEY'>, deps: HeartbeatDeps, logger: Logger): Scheduler {
+export function buildScheduler(jobs: ScheduleJob[], config: Pick<Config, 'MOLTBOOK_API_KEY'>, deps: HeartbeatDeps, logger: Logger, extra: ExtraInternalJobs = {}): Scheduler {
   const phases = heartbeatPhases(deps);
   return createScheduler({
     jobs,
@@ -32,7 +35,9 @@ export function buildScheduler(jobs: ScheduleJob[], config: Pick<Config, 'MOLTBO
     clock: deps.clock,
     logger,
     runner: `${hostname()}:${process.pid}`,
-    async runInternal(name) {
+    async runInternal(name, signal) {
+      const job = extra[name as keyof ExtraInternalJobs];
+      if (job) return job(signal);
       switch (name) {
         case 'heartbeat':
           return runHeartbeat(deps, phases, 'scheduler');

@@ -2,7 +2,8 @@ import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import { systemClock, type Clock, type Config, type Logger } from '@opsloop/core';
 import { createDatabase, migrate, seed, startEmbeddedPostgres, type Database, type EmbeddedPostgres } from '@opsloop/db';
-import { slackSink, createLlmClient, promoteInsights, createOpsDeps, type PhaseContext, type Scheduler, createWorker, listenForSteps, opsHandlers, type Worker } from '@opsloop/ops';
+import { slackSink, createLlmClient, promoteInsights, createOpsDeps, type PhaseContext, type Scheduler, createWorker, listenForSteps, opsHandlers, type Worker, createOpsMetrics, createSystemSampler, pruneRetention } from '@opsloop/ops';
+import { backupStatus, databaseReadiness, destinationFromConfig, runBackup, type BackupDeps } from '@opsloop/backup';
 import { assertPinnedBaseUrl, createMoltbookClient, llmReplyWriter, moltbookHandlers, MOLTBOOK_STEP_KINDS, type EngagementDeps } from '@opsloop/moltbook';
 import { createApp } from './app.ts';
 import { buildScheduler, loadSchedule } from './schedule.ts';
@@ -48,7 +49,17 @@ export async function startService(config: Config, logger: Logger, overrides: { 
   const db = createDatabase({ url, poolSize: config.DATABASE_POOL_SIZE });
   const tokens = await resolveTokens(config, logger);
   const clock = overrides.clock ?? systemClock;
-  const ops = createOpsDeps({ db, clock, logger, timeZone: config.OPS_TIMEZONE, stepKinds: MOLTBOOK_STEP_KINDS });
+  const metrics = createOpsMetrics({ pool: db.pool, clock });
+  const ops = createOpsDeps({ db, clock, logger, timeZone: config.OPS_TIMEZONE, stepKinds: MOLTBOOK_STEP_KINDS, observer: metrics.observer });
+  const destination = destinationFromConfig(config);
+  const backupDeps: BackupDeps = {
+    pool: db.pool,
+    clock,
+    logger,
+    destination,
+    keep: config.BACKUP_KEEP,
+    readiness: databaseReadiness(db.pool, () => (phase === 'ready' ? undefined : phase)),
+  };
   // Undefined without OPENAI_API_KEY: insight promotion then uses its extractive
   // fallback and replies use the template.
   const llm = createLlmClient({ apiKey: config.OPENAI_API_KEY, baseUrl: config.OPENAI_BASE_URL, model: config.OPENAI_MODEL, logger: logger.child({ component: 'llm' }) });
@@ -70,7 +81,14 @@ export async function startService(config: Config, logger: Logger, overrides: { 
     promoteInsights: (ctx: PhaseContext) => promoteInsights({ ...ops, llm }, { signal: ctx.signal }),
     sink: config.SLACK_WEBHOOK_URL ? slackSink(config.SLACK_WEBHOOK_URL) : undefined,
   };
-  const scheduler = config.SCHEDULER_ENABLED ? buildScheduler(jobs, config, heartbeat, logger) : undefined;
+  const scheduler = config.SCHEDULER_ENABLED
+    ? buildScheduler(jobs, config, heartbeat, logger, {
+        // Not ready (still starting, migrations pending, database down): recorded as skipped
+        // with the reason; the next tick tries again.
+        backup: (signal) => runBackup(backupDeps, { triggeredBy: 'schedule', waitMs: 0, onNotReady: 'skip', signal }),
+        retention: (signal) => pruneRetention({ ...ops, pool: db.pool, archive: destination }, { signal }),
+      })
+    : undefined;
   const app = createApp({
     db,
     logger,
@@ -80,6 +98,12 @@ export async function startService(config: Config, logger: Logger, overrides: { 
     heartbeat,
     scheduler,
     readiness: { notReadyReason: () => (phase === 'ready' ? undefined : phase) },
+    metrics,
+    metricsToken: config.METRICS_TOKEN,
+    backups: {
+      run: (triggeredBy) => runBackup(backupDeps, { triggeredBy, waitMs: 30_000, onNotReady: 'throw' }),
+      status: () => backupStatus(db.pool),
+    },
   });
 
   const server = await new Promise<Server>((resolve, reject) => {
@@ -100,6 +124,15 @@ export async function startService(config: Config, logger: Logger, overrides: { 
     listener = listenForSteps(url, logger, () => worker!.wake());
     worker.start();
   }
+  const sampler = createSystemSampler({
+    prisma: db.prisma,
+    clock,
+    logger,
+    intervalMs: config.SYSTEM_METRICS_INTERVAL_MS,
+    activeSteps: () => worker?.running() ?? 0,
+    httpWindow: metrics.httpWindow,
+  });
+  sampler.start();
   scheduler?.start();
   phase = 'ready';
   logger.info({ port }, 'opsloop API listening');
@@ -115,6 +148,7 @@ export async function startService(config: Config, logger: Logger, overrides: { 
       logger.info({ graceMs: config.SHUTDOWN_GRACE_MS }, 'shutting down: /ready is 503, no new connections, draining requests, steps and scheduled jobs');
       await Promise.all([closeServer(server, config.SHUTDOWN_GRACE_MS), worker?.stop(config.SHUTDOWN_GRACE_MS), scheduler?.stop(config.SHUTDOWN_GRACE_MS)]);
       await listener?.close();
+      await sampler.stop();
       await db.close();
       await embedded?.stop();
       logger.info({ durationMs: Date.now() - started }, 'drained: requests finished, leases settled, database closed');
