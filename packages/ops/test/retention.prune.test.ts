@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, FakeClock } from '@opsloop/core';
+import { FakeClock } from '@opsloop/core';
 import { claimSteps, completeSteps, createProposal, pruneRetention } from '@opsloop/ops';
 import { createTestDatabase, type TestDatabase } from '../../../test/db.ts';
 import { createOps } from '../../../test/app.ts';

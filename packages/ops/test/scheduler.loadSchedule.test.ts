@@ -21,7 +21,7 @@ function errorOf(text: string): ScheduleError {
 
 describe('loadSchedule', () => {
   it('loads the shipped schedule.yaml with every job and its defaults', async () => {
-    const jobs = await loadScheduleFile(SCHEDULE_FILE, { internalJobs });
+    const jobs = await loadScheduleFile(SCHEDULE_FILE, { internalJobs: [...internalJobs, 'backup', 'retention'] });
     expect(jobs.map((j) => [j.name, j.cron, j.timezone, j.enabled])).toEqual([
       ['heartbeat', '*/5 * * * *', 'UTC', true],
       ['ops-daily-summary', '0 6 * * *', 'Asia/Tokyo', true],
@@ -29,6 +29,8 @@ describe('loadSchedule', () => {
       ['moltbook-feed-heartbeat', '*/30 * * * *', 'UTC', true],
       ['moltbook-scout', '15 */3 * * *', 'UTC', true],
       ['moltbook-scout-daily', '10 0 * * *', 'UTC', true],
+      ['backup', '0 0 * * *', 'Asia/Tokyo', true],
+      ['retention', '30 0 * * *', 'Asia/Tokyo', true],
     ]);
     expect(jobs[0]!.run).toEqual({ internal: 'heartbeat' });
     expect(jobs[2]!.run).toEqual({
