@@ -4,7 +4,7 @@ import { systemClock, type Clock, type Config, type Logger } from '@opsloop/core
 import { createDatabase, migrate, seed, startEmbeddedPostgres, type Database, type EmbeddedPostgres } from '@opsloop/db';
 import { slackSink, createLlmClient, promoteInsights, createOpsDeps, type PhaseContext, type Scheduler, createWorker, listenForSteps, opsHandlers, type Worker, createOpsMetrics, createSystemSampler, pruneRetention } from '@opsloop/ops';
 import { backupStatus, databaseReadiness, destinationFromConfig, runBackup, type BackupDeps } from '@opsloop/backup';
-import { assertPinnedBaseUrl, createMoltbookClient, llmReplyWriter, moltbookHandlers, MOLTBOOK_STEP_KINDS, type EngagementDeps } from '@opsloop/moltbook';
+import { assertPinnedBaseUrl, createMoltbookClient, llmReplyWriter, moltbookHandlers, MOLTBOOK_STEP_KINDS, registerMoltbookMetrics, type EngagementDeps } from '@opsloop/moltbook';
 import { createApp } from './app.ts';
 import { buildScheduler, loadSchedule } from './schedule.ts';
 import { resolveTokens } from './tokens.ts';
@@ -66,7 +66,7 @@ export async function startService(config: Config, logger: Logger, overrides: { 
   const engagement: EngagementDeps | undefined = config.MOLTBOOK_API_KEY
     ? {
         ...ops,
-        client: createMoltbookClient({ apiKey: config.MOLTBOOK_API_KEY, baseUrl: config.MOLTBOOK_BASE_URL, clock, logger: logger.child({ component: 'moltbook' }) }),
+        client: createMoltbookClient({ apiKey: config.MOLTBOOK_API_KEY, baseUrl: config.MOLTBOOK_BASE_URL, clock, logger: logger.child({ component: 'moltbook' }), metrics: registerMoltbookMetrics(metrics.registry) }),
         watchPostIds: config.MOLTBOOK_WATCH_POST_IDS,
         maxRepliesPerRun: config.MOLTBOOK_REPLY_MAX_PER_RUN,
         outputDir: config.MOLTBOOK_OUTPUT_DIR,
