@@ -12,6 +12,8 @@ import { policyRoutes } from './routes/policy.ts';
 import { stepRoutes } from './routes/steps.ts';
 import { heartbeatRoutes, opsReportRoutes } from './routes/heartbeat.ts';
 import { backupRoutes, httpMetrics, metricsRoute, rememberRouteBase, type BackupApi } from './routes/observability.ts';
+import { workloadRouter } from './routes/workloads.ts';
+import { catalogRoutes } from './routes/catalog.ts';
 
 export interface AppDeps {
   db: Database;
@@ -60,6 +62,8 @@ export function createApp(deps: AppDeps): Express {
   api.get('/schedule', async (_req, res) => {
     res.json({ enabled: Boolean(deps.scheduler), jobs: deps.scheduler ? await deps.scheduler.status() : [] });
   });
+  api.use(catalogRoutes(deps.ops));
+  api.use(workloadRouter(deps.ops));
   app.use('/api/ops', api);
 
   app.use(notFound);

@@ -2,9 +2,25 @@ import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import { systemClock, type Clock, type Config, type Logger } from '@opsloop/core';
 import { createDatabase, migrate, seed, startEmbeddedPostgres, type Database, type EmbeddedPostgres } from '@opsloop/db';
-import { slackSink, createLlmClient, promoteInsights, createOpsDeps, type PhaseContext, type Scheduler, createWorker, listenForSteps, opsHandlers, type Worker, createOpsMetrics, createSystemSampler, pruneRetention } from '@opsloop/ops';
+import {
+  slackSink,
+  createLlmClient,
+  promoteInsights,
+  createOpsDeps,
+  type PhaseContext,
+  type Scheduler,
+  createWorker,
+  listenForCatalogChanges,
+  listenForSteps,
+  opsHandlers,
+  workloadHandlers,
+  type Worker,
+  createOpsMetrics,
+  createSystemSampler,
+  pruneRetention,
+} from '@opsloop/ops';
 import { backupStatus, databaseReadiness, destinationFromConfig, runBackup, type BackupDeps } from '@opsloop/backup';
-import { assertPinnedBaseUrl, createMoltbookClient, llmReplyWriter, moltbookHandlers, MOLTBOOK_STEP_KINDS, registerMoltbookMetrics, type EngagementDeps } from '@opsloop/moltbook';
+import { assertPinnedBaseUrl, moltbookWorkload } from '@opsloop/moltbook';
 import { createApp } from './app.ts';
 import { buildScheduler, loadSchedule } from './schedule.ts';
 import { resolveTokens } from './tokens.ts';
@@ -49,8 +65,29 @@ export async function startService(config: Config, logger: Logger, overrides: { 
   const db = createDatabase({ url, poolSize: config.DATABASE_POOL_SIZE });
   const tokens = await resolveTokens(config, logger);
   const clock = overrides.clock ?? systemClock;
+  // Undefined without OPENAI_API_KEY: insight promotion then uses its extractive
+  // fallback and replies use the template.
+  const llm = createLlmClient({ apiKey: config.OPENAI_API_KEY, baseUrl: config.OPENAI_BASE_URL, model: config.OPENAI_MODEL, logger: logger.child({ component: 'llm' }) });
+  // The workloads this service ships; each registers itself with the core.
+  const workloads = [
+    moltbookWorkload(
+      config.MOLTBOOK_API_KEY
+        ? {
+            apiKey: config.MOLTBOOK_API_KEY,
+            baseUrl: config.MOLTBOOK_BASE_URL,
+            watchPostIds: config.MOLTBOOK_WATCH_POST_IDS,
+            maxRepliesPerRun: config.MOLTBOOK_REPLY_MAX_PER_RUN,
+            outputDir: config.MOLTBOOK_OUTPUT_DIR,
+            workerId: `${hostname()}:${process.pid}`,
+            llm,
+            logger,
+          }
+        : undefined,
+    ),
+  ];
   const metrics = createOpsMetrics({ pool: db.pool, clock });
-  const ops = createOpsDeps({ db, clock, logger, timeZone: config.OPS_TIMEZONE, stepKinds: MOLTBOOK_STEP_KINDS, observer: metrics.observer });
+  const ops = createOpsDeps({ db, clock, logger, timeZone: config.OPS_TIMEZONE, workloads, observer: metrics.observer });
+  for (const workload of workloads) workload.metrics?.(metrics.registry, ops);
   const destination = destinationFromConfig(config);
   const backupDeps: BackupDeps = {
     pool: db.pool,
@@ -60,20 +97,8 @@ export async function startService(config: Config, logger: Logger, overrides: { 
     keep: config.BACKUP_KEEP,
     readiness: databaseReadiness(db.pool, () => (phase === 'ready' ? undefined : phase)),
   };
-  // Undefined without OPENAI_API_KEY: insight promotion then uses its extractive
-  // fallback and replies use the template.
-  const llm = createLlmClient({ apiKey: config.OPENAI_API_KEY, baseUrl: config.OPENAI_BASE_URL, model: config.OPENAI_MODEL, logger: logger.child({ component: 'llm' }) });
-  const engagement: EngagementDeps | undefined = config.MOLTBOOK_API_KEY
-    ? {
-        ...ops,
-        client: createMoltbookClient({ apiKey: config.MOLTBOOK_API_KEY, baseUrl: config.MOLTBOOK_BASE_URL, clock, logger: logger.child({ component: 'moltbook' }), metrics: registerMoltbookMetrics(metrics.registry) }),
-        watchPostIds: config.MOLTBOOK_WATCH_POST_IDS,
-        maxRepliesPerRun: config.MOLTBOOK_REPLY_MAX_PER_RUN,
-        outputDir: config.MOLTBOOK_OUTPUT_DIR,
-        workerId: `${hostname()}:${process.pid}`,
-        writeReply: llm ? llmReplyWriter({ ...ops, llm }) : undefined,
-      }
-    : undefined;
+  // Registered kinds are cached only while this connection hears every change to them.
+  const catalogListener = listenForCatalogChanges(url, logger, ops.catalog.registered!);
   const heartbeat = {
     ...ops,
     pool: db.pool,
@@ -119,7 +144,7 @@ export async function startService(config: Config, logger: Logger, overrides: { 
   let worker: Worker | undefined;
   let listener: { close(): Promise<void> } | undefined;
   if (config.WORKERS_ENABLED) {
-    const handlers = new Map([...opsHandlers(() => clock.now()), ...moltbookHandlers(engagement)]);
+    const handlers = new Map([...opsHandlers(() => clock.now()), ...workloadHandlers(workloads, ops)]);
     worker = createWorker({ deps: ops, handlers, concurrency: config.WORKER_CONCURRENCY, pollMs: config.WORKER_POLL_MS });
     listener = listenForSteps(url, logger, () => worker!.wake());
     worker.start();
@@ -148,6 +173,7 @@ export async function startService(config: Config, logger: Logger, overrides: { 
       logger.info({ graceMs: config.SHUTDOWN_GRACE_MS }, 'shutting down: /ready is 503, no new connections, draining requests, steps and scheduled jobs');
       await Promise.all([closeServer(server, config.SHUTDOWN_GRACE_MS), worker?.stop(config.SHUTDOWN_GRACE_MS), scheduler?.stop(config.SHUTDOWN_GRACE_MS)]);
       await listener?.close();
+      await catalogListener.close();
       await sampler.stop();
       await db.close();
       await embedded?.stop();

@@ -5,3 +5,4 @@ export type { MoltbookClient, MoltbookClientOptions } from './client.ts';
 export * as moltbookSchemas from './schemas.ts';
 export * from './engagement/index.ts';
 export { registerMoltbookMetrics, type MoltbookMetrics } from './metrics.ts';
+export * from './workload.ts';

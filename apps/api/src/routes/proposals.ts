@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { NotFoundError } from '@opsloop/core';
-import { approveProposal, createProposal, getProposal, listProposals, PROPOSAL_STATUSES, rejectProposal, SKILLS, type ProposalDeps } from '@opsloop/ops';
+import { approveProposal, createProposal, getProposal, listProposals, PROPOSAL_STATUSES, rejectProposal, skillNameSchema, type ProposalDeps } from '@opsloop/ops';
 import { parse } from '../http/validate.ts';
 
 export const idParams = z.object({ id: z.uuid() });
@@ -9,7 +9,7 @@ export const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(200).optional(),
   since: z.coerce.date().optional(),
-  skill: z.enum(SKILLS).optional(),
+  skill: skillNameSchema.optional(),
 });
 
 // Built once: on the intake path a schema built per request costs more than the parse.

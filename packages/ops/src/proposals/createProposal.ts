@@ -1,6 +1,6 @@
 import { inPgTransaction, pgRunner, prismaRunner, withTransientRetry, type Prisma, type SqlRunner } from '@opsloop/db';
 import type { OpsDeps } from '../types.ts';
-import { validateProposal, type ValidatedProposal } from './validateProposal.ts';
+import { namesInProposal, validateProposal, type ValidatedProposal } from './validateProposal.ts';
 import { decisionPolicyKeys, evaluateCapGate, evaluatePolicyGates, quotaRequests, type DecisionPolicy, type GateDecision } from './gates.ts';
 import { findProposalByDedupeKey, insertDecidedProposal } from './recordDecision.ts';
 import type { ProposalView } from '../queries/proposals.ts';
@@ -25,7 +25,7 @@ export type ProposalDeps = Pick<OpsDeps, 'prisma' | 'pool' | 'clock' | 'catalog'
  * Inside the caller's `tx` the same statements run there.
  */
 export async function createProposal(deps: ProposalDeps, input: unknown, tx?: Prisma.TransactionClient): Promise<CreateProposalResult> {
-  const proposal = validateProposal(deps.catalog, input);
+  const proposal = validateProposal(await deps.catalog.resolve(namesInProposal(input)), input);
   const result = await (tx
     ? decide(deps, proposal, prismaRunner(tx), (fn) => fn(prismaRunner(tx)))
     : withTransientRetry(() => decide(deps, proposal, pgRunner(deps.pool), (fn) => inPgTransaction(deps.pool, fn))));

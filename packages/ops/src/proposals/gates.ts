@@ -1,8 +1,8 @@
 import { prismaRunner, type DbClient, type Prisma, type SqlRunner } from '@opsloop/db';
 import type { PolicyReader } from '../policy/readPolicy.ts';
 import { kindMatches, type PolicyValue } from '../policy/schemas.ts';
+import type { SkillToggle } from '../policy/schemas.ts';
 import type { ValidatedStep } from './validateProposal.ts';
-import { SKILLS, type Skill } from './validateProposal.ts';
 
 export type GateDecision =
   | { status: 'approved'; reason: string }
@@ -10,7 +10,7 @@ export type GateDecision =
   | { status: 'rejected'; reason: string; quota?: { kind: string; limit: number; used: number; requested: number } };
 
 export interface GateInput {
-  skill: Skill;
+  skill: string;
   steps: Pick<ValidatedStep, 'kind' | 'skill'>[];
 }
 
@@ -27,16 +27,16 @@ export function decisionPolicyKeys(proposal: GateInput) {
 export async function readDecisionPolicy(tx: DbClient, policy: PolicyReader, proposal: GateInput): Promise<DecisionPolicy> {
   return (await policy.read(tx, decisionPolicyKeys(proposal))) as DecisionPolicy;
 }
-export type DecisionPolicy = { [K in 'system_enabled' | 'auto_approve' | 'daily_quotas' | 'step_defaults']: PolicyValue<K> } & Record<Skill, { enabled: boolean }>;
+export type DecisionPolicy = { [K in 'system_enabled' | 'auto_approve' | 'daily_quotas' | 'step_defaults']: PolicyValue<K> } & Record<string, SkillToggle | undefined>;
 
-function skillsOf(proposal: GateInput): Skill[] {
-  return [...new Set([proposal.skill, ...proposal.steps.map((s) => s.skill)])].filter((s): s is Skill => (SKILLS as readonly string[]).includes(s));
+function skillsOf(proposal: GateInput): string[] {
+  return [...new Set([proposal.skill, ...proposal.steps.map((s) => s.skill)])];
 }
 
 export function evaluatePolicyGates(p: DecisionPolicy, proposal: GateInput, mode: 'auto' | 'manual'): GateDecision {
   const skills = skillsOf(proposal);
   for (const skill of skills) {
-    if (!p[skill].enabled) return { status: 'rejected', reason: `skill ${skill} is disabled by policy (${skill}.enabled = false)` };
+    if (p[skill]?.enabled !== true) return { status: 'rejected', reason: `skill ${skill} is disabled by policy (${skill}.enabled = false)` };
   }
   if (!p.system_enabled.enabled) return { status: 'pending', reason: 'system disabled by the kill switch (system_enabled.enabled = false)' };
   if (mode === 'manual') return { status: 'approved', reason: 'approved by a person' };
