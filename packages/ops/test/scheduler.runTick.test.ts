@@ -71,6 +71,14 @@ describe('runTick', () => {
     clock = new FakeClock('2026-01-01T00:05:30Z');
   });
 
+  it('an internal job that answers { status: "skipped", reason } is recorded as skipped with the reason', async () => {
+    const s = scheduler({ jobs: [job('backup-skip')], runInternal: async () => ({ status: 'skipped', reason: 'migrations not current (database at 3, opsloop ships 11)' }) });
+    const outcome = await s.runTick(job('backup-skip'), new Date('2026-01-01T00:00:00Z'));
+    expect(outcome).toMatchObject({ outcome: 'skipped', reason: 'migrations not current (database at 3, opsloop ships 11)' });
+    const [row] = await rows('backup-skip');
+    expect(row).toMatchObject({ outcome: 'skipped', details: { reason: 'migrations not current (database at 3, opsloop ships 11)' }, finishedAt: expect.any(Date) });
+  });
+
   it('runs an internal job and records it succeeded, at the tick\'s minute', async () => {
     const calls: string[] = [];
     const hb = job('heartbeat');

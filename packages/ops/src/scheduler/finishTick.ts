@@ -9,7 +9,7 @@ export const MAX_ERROR_CHARS = 2000;
 /** Settles a claimed tick: outcome, error message (no stack), result summary, finished_at. */
 export async function finishTick(
   deps: { prisma: PrismaClient; clock: Clock },
-  o: { runId: string; outcome: 'succeeded' | 'failed'; error?: string; result?: unknown },
+  o: { runId: string; outcome: 'succeeded' | 'failed' | 'skipped'; error?: string; result?: unknown },
 ): Promise<void> {
   const now = deps.clock.now();
   const details = jsonSummary(o.result);

@@ -113,8 +113,15 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
     let outcome: TickOutcome;
     try {
       const result = 'internal' in job.run ? await o.runInternal(job.run.internal, signal) : await o.submitProposal(job, tick);
-      outcome = { outcome: 'succeeded', runId: claim.runId, result };
-      jobLog.info('scheduled job succeeded');
+      // An internal job that did nothing says so: `{ status: 'skipped', reason }` (e.g. a
+      // backup while the service is not ready) is recorded as `skipped` with its reason.
+      if (isSkip(result)) {
+        outcome = { outcome: 'skipped', runId: claim.runId, reason: result.reason };
+        jobLog.info({ reason: result.reason }, 'scheduled job skipped');
+      } else {
+        outcome = { outcome: 'succeeded', runId: claim.runId, result };
+        jobLog.info('scheduled job succeeded');
+      }
     } catch (error) {
       outcome = { outcome: 'failed', runId: claim.runId, error: describeError(error) };
       jobLog.warn({ error: outcome.error }, 'scheduled job failed');
@@ -124,7 +131,7 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
         runId: claim.runId,
         outcome: outcome.outcome,
         error: outcome.outcome === 'failed' ? outcome.error : undefined,
-        result: outcome.outcome === 'succeeded' ? outcome.result : undefined,
+        result: outcome.outcome === 'succeeded' ? outcome.result : outcome.outcome === 'skipped' ? { reason: outcome.reason } : undefined,
       });
     } catch (error) {
       // The row stays `running` and stops blocking the job after staleRunningMs.
@@ -246,4 +253,8 @@ export function proposalFromJob(job: ScheduleJob, scheduledFor: Date): ProposalI
     ...(p.dedupe ? { dedupeKey: `schedule:${job.name}:${scheduledFor.toISOString()}` } : {}),
     steps: structuredClone(p.steps),
   };
+}
+
+function isSkip(result: unknown): result is { status: 'skipped'; reason: string } {
+  return typeof result === 'object' && result !== null && (result as { status?: unknown }).status === 'skipped' && typeof (result as { reason?: unknown }).reason === 'string';
 }
