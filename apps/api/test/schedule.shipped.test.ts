@@ -18,6 +18,8 @@ describe('the shipped schedule.yaml', () => {
       ['moltbook-feed-heartbeat', '*/30 * * * *', 'UTC', true],
       ['moltbook-scout', '15 */3 * * *', 'UTC', true],
       ['moltbook-scout-daily', '10 0 * * *', 'UTC', true],
+      ['backup', '0 0 * * *', 'Asia/Tokyo', true],
+      ['retention', '30 0 * * *', 'Asia/Tokyo', true],
     ]);
     expect(jobs[0]!.run).toEqual({ internal: 'heartbeat' });
     expect(jobs[2]!.run).toEqual({

@@ -9,7 +9,7 @@ const STEP_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600];
 const DELAY_BUCKETS = [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 60, 300, 900, 3600];
 
 export interface OpsMetrics {
-  /** Workloads register their own metrics here (see registerMoltbookMetrics). */
+  /** Workloads register their own metrics here (the workload interface's `metrics` hook). */
   registry: Registry;
   /** Hand to createOpsDeps({ observer }). */
   observer: OpsObserver;
