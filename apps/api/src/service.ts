@@ -9,6 +9,7 @@ import {
   createOpsDeps,
   type PhaseContext,
   type Scheduler,
+  type WakeTimers,
   createWorker,
   listenForCatalogChanges,
   listenForSteps,
@@ -39,7 +40,7 @@ export interface RunningService {
  * unset), migrations, seeds, HTTP API. Later capabilities (workers, scheduler) hang
  * off the same start/stop sequence.
  */
-export async function startService(config: Config, logger: Logger, overrides: { clock?: Clock } = {}): Promise<RunningService> {
+export async function startService(config: Config, logger: Logger, overrides: { clock?: Clock; schedulerTimers?: WakeTimers } = {}): Promise<RunningService> {
   let phase: 'starting' | 'ready' | 'shutting down' = 'starting';
   // Refused before anything starts: the bare host redirects and drops the key; a broken
   // schedule names its line.
@@ -108,10 +109,13 @@ export async function startService(config: Config, logger: Logger, overrides: { 
   };
   const scheduler = config.SCHEDULER_ENABLED
     ? buildScheduler(jobs, config, heartbeat, logger, {
-        // Not ready (still starting, migrations pending, database down): recorded as skipped
-        // with the reason; the next tick tries again.
-        backup: (signal) => runBackup(backupDeps, { triggeredBy: 'schedule', waitMs: 0, onNotReady: 'skip', signal }),
-        retention: (signal) => pruneRetention({ ...ops, pool: db.pool, archive: destination }, { signal }),
+        timers: overrides.schedulerTimers,
+        housekeeping: {
+          // Not ready (still starting, migrations pending, database down): recorded as
+          // skipped with the reason; the next tick tries again.
+          backup: (signal) => runBackup(backupDeps, { triggeredBy: 'schedule', waitMs: 0, onNotReady: 'skip', signal }),
+          retention: (signal) => pruneRetention({ ...ops, pool: db.pool, archive: destination }, { signal }),
+        },
       })
     : undefined;
   const app = createApp({
@@ -158,7 +162,8 @@ export async function startService(config: Config, logger: Logger, overrides: { 
     httpWindow: metrics.httpWindow,
   });
   sampler.start();
-  scheduler?.start();
+  // Not awaited: the start-up catch-up runs in the background.
+  void scheduler?.start();
   phase = 'ready';
   logger.info({ port }, 'opsloop API listening');
 
