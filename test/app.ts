@@ -49,7 +49,16 @@ function authed(agent: supertest.Agent) {
 /** The real app on a real port, wired to a test database and (optionally) a fake clock. */
 export async function startTestApp(
   db: TestDatabase,
-  options: { clock?: Clock; random?: () => number; heartbeat?: Partial<HeartbeatDeps>; workloads?: Workload[]; backups?: BackupApi; metricsToken?: string } = {},
+  options: {
+    clock?: Clock;
+    random?: () => number;
+    heartbeat?: Partial<HeartbeatDeps>;
+    workloads?: Workload[];
+    authFailuresPerMinute?: number;
+    trustProxy?: boolean | number | string;
+    backups?: BackupApi;
+    metricsToken?: string;
+  } = {},
 ): Promise<TestApp> {
   const lines: string[] = [];
   const destination = new Writable({
@@ -65,11 +74,11 @@ export async function startTestApp(
   const app = createApp({
     db,
     logger,
-    config: { BODY_LIMIT: '1mb' },
+    config: { BODY_LIMIT: '1mb', AUTH_FAILURES_PER_MINUTE: options.authFailuresPerMinute, TRUST_PROXY: options.trustProxy },
     tokens: { apiToken: API_TOKEN, heartbeatToken: HEARTBEAT_TOKEN },
     readiness: { notReadyReason: () => undefined },
     ops,
-    heartbeat: { ...ops, pool: db.pool, heartbeatWindowMinutes: 15, ...options.heartbeat },
+    heartbeat: { ...ops, pool: db.pool, ...options.heartbeat },
     metrics,
     metricsToken: options.metricsToken,
     backups: options.backups,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { storedString } from '@opsloop/core';
 import type { RegisteredKinds } from './catalog/registeredKinds.ts';
 
 /** What opsloop knows about a step kind. */
@@ -89,7 +90,7 @@ export const DEFAULT_STEP_KINDS: StepKindDefinition[] = [
     skill: 'ops_internal',
     executor: 'builtin',
     timeoutSeconds: 30,
-    params: z.object({ note: z.string().max(500).optional(), sleep_ms: z.number().int().min(0).max(25_000).optional() }).strict(),
+    params: z.object({ note: storedString().max(500).optional(), sleep_ms: z.number().int().min(0).max(25_000).optional() }).strict(),
   },
   {
     kind: 'ops.diagnose_failures',

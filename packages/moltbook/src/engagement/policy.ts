@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { storedString } from '@opsloop/core';
 import type { PolicyKeyDefinition } from '@opsloop/ops';
 
 /** The `moltbook_engagement` policy row: the skill's toggle and the engagement settings. */
@@ -6,12 +7,12 @@ export const moltbookEngagementPolicySchema = z
   .object({
     enabled: z.boolean(),
     second_post: z
-      .object({ submolt_name: z.string().min(1), title: z.string().min(1).max(300), content: z.string().min(1).max(40_000) })
+      .object({ submolt_name: storedString().min(1).max(100), title: storedString().min(1).max(300), content: storedString().min(1).max(40_000) })
       .optional(),
-    persona_prompt: z.string().max(4000).optional(),
-    scout_queries: z.array(z.string().min(1).max(500)).max(20).default([]),
+    persona_prompt: storedString().max(4000).optional(),
+    scout_queries: z.array(storedString().min(1).max(500)).max(20).default([]),
     /** New notifications on one of our posts that make an `engagement:high` event. */
-    high_engagement_notifications: z.number().int().min(1).default(5),
+    high_engagement_notifications: z.number().int().min(1).max(1_000_000).default(5),
   })
   .strict();
 

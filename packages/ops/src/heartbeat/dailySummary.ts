@@ -1,12 +1,16 @@
 import type { PrismaClient } from '@opsloop/db';
 import type { Clock } from '@opsloop/core';
+import type { PolicyReader } from '../policy/readPolicy.ts';
+import { heartbeatMissingMinutes } from './checkOpsHealth.ts';
 import type { SummarySection, Workload } from '../workload.ts';
 
 export interface DailySummaryDeps {
   prisma: PrismaClient;
   clock: Clock;
   timeZone: string;
-  heartbeatWindowMinutes: number;
+  policy: PolicyReader;
+  /** Overrides `ops_monitor.heartbeat_missing_minutes`. (Default: the policy value) */
+  heartbeatWindowMinutes?: number;
   /** Their summary sections appear under their keys, after the core's figures. */
   workloads?: readonly Workload[];
 }
@@ -35,6 +39,7 @@ export function localDate(at: Date, timeZone: string): string {
  */
 export async function dailySummary(deps: DailySummaryDeps, date?: string) {
   const now = deps.clock.now();
+  const missingAfterMinutes = await heartbeatMissingMinutes(deps);
   const day = date ?? localDate(now, deps.timeZone);
   const tz = deps.timeZone;
   const [range] = await deps.prisma.$queryRaw<{ start: Date; end: Date }[]>`
@@ -82,7 +87,7 @@ export async function dailySummary(deps: DailySummaryDeps, date?: string) {
     heartbeat: {
       count: counts[0]!.heartbeats,
       lastAt,
-      missing: !lastAt || now.getTime() - lastAt.getTime() > deps.heartbeatWindowMinutes * 60_000,
+      missing: !lastAt || now.getTime() - lastAt.getTime() > missingAfterMinutes * 60_000,
     },
     ...care,
     ...workloadSections,

@@ -31,8 +31,8 @@ export async function updatePolicy(deps: PolicyDeps, key: string, value: unknown
     const old = await tx.opsPolicy.findUnique({ where: { key }, select: { value: true } });
     const row = await tx.opsPolicy.upsert({
       where: { key },
-      create: { key, value: parsed.data as object, description: definition.description, updatedAt: now },
-      update: { value: parsed.data as object, updatedAt: now },
+      create: { key, value: parsed.data as object, description: definition.description, updatedAt: now, lastValidValue: parsed.data as object, lastValidAt: now },
+      update: { value: parsed.data as object, updatedAt: now, lastValidValue: parsed.data as object, lastValidAt: now },
     });
     await writeEvents(tx, [
       { kind: 'policy:changed', source: 'policy', payload: { key, old: old?.value ?? null, new: parsed.data, changedBy: changedBy ?? null }, createdAt: now },
@@ -42,14 +42,17 @@ export async function updatePolicy(deps: PolicyDeps, key: string, value: unknown
 }
 
 /**
- * Every stored row, each checked against its key's schema (`valid`), plus the registered
+ * Every stored row, each checked against its key's schema (`valid`; an invalid one also
+ * shows the stored `lastValidValue` in force), plus the registered
  * keys that have no row yet, showing the default in force (`stored: false`).
  */
 export async function listPolicy(deps: Pick<PolicyDeps, 'prisma' | 'policy'>) {
   const rows = await deps.prisma.opsPolicy.findMany({ orderBy: { key: 'asc' } });
-  const stored = rows.map((r) => {
+  const stored = rows.map(({ lastValidValue, lastValidAt: _at, ...r }) => {
     const definition = deps.policy.registry.definitionOf(r.key);
-    return { ...r, description: r.description ?? definition.description, valid: definition.schema.safeParse(r.value).success, stored: true };
+    const valid = definition.schema.safeParse(r.value).success;
+    // For an invalid value, the last valid one stored: what the reader falls back to.
+    return { ...r, description: r.description ?? definition.description, valid, stored: true, ...(valid ? {} : { lastValidValue: lastValidValue ?? null }) };
   });
   const missing = deps.policy.registry
     .keys()
