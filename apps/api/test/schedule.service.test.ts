@@ -1,3 +1,4 @@
+import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +9,7 @@ import { createTestDatabase, type TestDatabase } from '../../../test/db.ts';
 import { startFakeSlack } from '../../../test/fakes/fakeSlack.ts';
 import { API_TOKEN, HEARTBEAT_TOKEN } from '../../../test/app.ts';
 
+const backupDir = path.join(os.tmpdir(), `opsloop-schedule-test-${process.pid}`);
 let db: TestDatabase;
 let slack: Awaited<ReturnType<typeof startFakeSlack>>;
 const clock = new FakeClock('2026-01-01T20:50:00Z'); // 05:50 in Tokyo
@@ -17,6 +19,7 @@ beforeAll(async () => {
   slack = await startFakeSlack();
 });
 afterAll(async () => {
+  await fs.rm(backupDir, { recursive: true, force: true });
   await slack?.close();
   await db?.drop();
 });
@@ -32,7 +35,7 @@ function start(env: Record<string, string> = {}): Promise<RunningService> {
     WORKERS_ENABLED: 'false',
     SCHEDULE_FILE: 'schedule.yaml',
     // The 00:00 Tokyo backup catches up after the restart: keep it out of the checkout.
-    BACKUP_DIR: path.join(os.tmpdir(), `opsloop-schedule-test-${process.pid}`),
+    BACKUP_DIR: backupDir,
     LOG_LEVEL: 'silent',
     ...env,
   });

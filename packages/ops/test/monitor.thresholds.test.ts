@@ -143,7 +143,11 @@ describe('monitoring thresholds', () => {
   });
 
   it('no successful backup in 26 hours, resolved by the next backup', async () => {
-    clock.advance(27 * 3_600_000);
+    // Never backed up: counted from the first migration of this (cloned) database.
+    const { rows } = await db.pool.query<{ at: Date }>(`SELECT min(run_at) AS at FROM schemaversion`);
+    clock.set(new Date(rows[0]!.at.getTime() + 26 * 3_600_000 - 60_000));
+    expect((await check()).thresholds.breached).toEqual([]);
+    clock.set(new Date(rows[0]!.at.getTime() + 27 * 3_600_000));
     expect((await check()).thresholds.breached).toEqual(['backup_age']);
     expect(texts()[0]).toMatch(/no successful backup ever, 27 h since install \(limit 26 h\)/);
     await db.pool.query(`INSERT INTO ops_backups (name, triggered_by, status, started_at, finished_at) VALUES ('b1', 'test', 'succeeded', $1, $1)`, [clock.now()]);
