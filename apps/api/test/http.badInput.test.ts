@@ -155,6 +155,9 @@ const ROUTE_CASES: Record<string, RouteCases> = {
   'GET /api/ops/schedule': { cases: [] },
   'GET /api/ops/catalog': { cases: [] },
   'GET /api/ops/workloads': { cases: [] },
+  // Moltbook's routes read no input of their own: the generic families cover them.
+  'GET /api/ops/moltbook': { cases: [] },
+  'POST /api/ops/moltbook/breaker/reset': { cases: [] },
   'GET /api/ops/catalog/kinds/:name': {
     params: { name: 'nope.kind' },
     cases: [

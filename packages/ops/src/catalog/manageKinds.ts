@@ -11,6 +11,7 @@ import { KIND_NAME, readStoredKinds, type RegisteredKind, type RegisteredKinds }
 type CatalogDeps = Pick<OpsDeps, 'prisma' | 'clock' | 'catalog' | 'policy' | 'workloads'>;
 
 const DEFAULT_TIMEOUT_SECONDS = 300;
+const MAX_SCHEMA_BYTES = 64 * 1024;
 
 export const kindNameSchema = z.string().max(100).regex(KIND_NAME, 'a step kind name: lower-case segments of letters, digits and _ joined by dots (e.g. "blog.publish")');
 
@@ -25,7 +26,7 @@ export const stepKindInputSchema = z
     maxAttempts: z.number().int().min(1).max(50).optional(),
     /** JSON Schema (draft 2020-12) of the params, `"type": "object"` at the root. */
     // Storable and bounded in depth before the schema compiler (recursive) sees it.
-    paramsSchema: storedJsonObject({ maxBytes: 64 * 1024 }),
+    paramsSchema: storedJsonObject({ maxBytes: MAX_SCHEMA_BYTES }),
   })
   .strict();
 

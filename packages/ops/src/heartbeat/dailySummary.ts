@@ -15,13 +15,11 @@ export interface DailySummaryDeps {
   workloads?: readonly Workload[];
 }
 
-const CORE_KEYS = new Set(['date', 'timeZone', 'from', 'to', 'proposals', 'missions', 'steps', 'events', 'missionSuccessRate', 'topFailingStepKinds', 'alertsRaised', 'heartbeat', 'generatedAt']);
-
 function summarySections(deps: Pick<DailySummaryDeps, 'workloads'>): SummarySection[] {
   const sections = (deps.workloads ?? []).flatMap((w) => w.summarySections ?? []);
   const keys = new Set<string>();
   for (const s of sections) {
-    if (CORE_KEYS.has(s.key) || keys.has(s.key)) throw new Error(`summary section ${s.key} clashes with another key of the summary`);
+    if (keys.has(s.key)) throw new Error(`summary section ${s.key} is registered twice`);
     keys.add(s.key);
   }
   return sections;
@@ -72,7 +70,7 @@ export async function dailySummary(deps: DailySummaryDeps, date?: string) {
   const workloadSections: Record<string, unknown> = Object.fromEntries(sections);
   const finished = (missions.succeeded ?? 0) + (missions.failed ?? 0);
   const lastAt = heartbeat?.finishedAt ?? null;
-  return {
+  const core = {
     date: day,
     timeZone: tz,
     from: start,
@@ -90,9 +88,11 @@ export async function dailySummary(deps: DailySummaryDeps, date?: string) {
       missing: !lastAt || now.getTime() - lastAt.getTime() > missingAfterMinutes * 60_000,
     },
     ...care,
-    ...workloadSections,
     generatedAt: now,
   };
+  const clash = Object.keys(workloadSections).find((key) => key in core);
+  if (clash) throw new Error(`summary section ${clash} clashes with a key of the core summary`);
+  return { ...core, ...workloadSections };
 }
 
 /** The core's figures; each workload section sits beside them under its key. */

@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { storedJsonObject, storedString, ValidationError, type FieldIssue } from '@opsloop/core';
 import type { KindLookup } from '../catalog.ts';
+import { SKILL_NAME } from '../catalog/registeredKinds.ts';
 import type { ProposalSource } from '../types.ts';
 
 /** A skill's name, which is also the key of its `{ enabled }` policy toggle. */
-export const skillNameSchema = z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'a skill name: lower-case letters, digits and _, starting with a letter');
+export const skillNameSchema = z.string().regex(SKILL_NAME, 'a skill name: lower-case letters, digits and _, starting with a letter');
 
 const MAX_PARAMS_BYTES = 16 * 1024;
 const MAX_METADATA_BYTES = 8 * 1024;
