@@ -73,6 +73,7 @@ function engagementDeps(c: MoltbookConnection, ops: WorkloadDeps, metrics: Moltb
     maxRepliesPerRun: c.maxRepliesPerRun,
     outputDir: c.outputDir,
     workerId: c.workerId,
+    metrics,
     accountId: accountIdFor(c.apiKey),
     llm: c.llm,
     writeReply: c.llm ? llmReplyWriter({ ...ops, llm: c.llm }) : undefined,
