@@ -5,12 +5,13 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildOnce, freePort, groupAlive, ROOT, startDeployed } from './process/deployedProcess.ts';
+import { buildOnce, freePort, groupAlive, ROOT, startDeployed, stopLeftovers } from './process/deployedProcess.ts';
 
 const isRoot = process.getuid?.() === 0;
 let base: string | undefined;
 
 afterAll(async () => {
+  await stopLeftovers();
   if (base) await fs.rm(base, { recursive: true, force: true });
 });
 

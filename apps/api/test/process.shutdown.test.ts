@@ -8,13 +8,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '@opsloop/core';
 import { startEmbeddedPostgres } from '@opsloop/db';
 import { createTestDatabase, type TestDatabase } from '../../../test/db.ts';
-import { buildOnce, count5xx, freePort, groupAlive, pidAlive, postmasterPid, proposeContinuously, startDeployed, type DeployedProcess } from './process/deployedProcess.ts';
+import { buildOnce, count5xx, freePort, groupAlive, pidAlive, postmasterPid, proposeContinuously, startDeployed, type DeployedProcess, stopLeftovers } from './process/deployedProcess.ts';
 
 const GRACE_MS = 3000;
 const LONG_STEP_MS = 15_000; // outlives the grace period: must be released, not lost
 const env = { SHUTDOWN_GRACE_MS: String(GRACE_MS), SCHEDULER_ENABLED: 'false', WORKER_CONCURRENCY: '4', WORKER_POLL_MS: '200', LOG_LEVEL: 'info' };
 
 beforeAll(() => buildOnce(), 120_000);
+afterAll(() => stopLeftovers(), 60_000);
 
 function runningSteps(pool: pg.Pool): () => Promise<number> {
   return async () =>
@@ -85,8 +86,10 @@ describe('Ctrl-C (SIGINT to the whole process group) on the embedded database', 
 
   it('PostgreSQL outlives the drain and stops last; after a restart nothing is running or open', async () => {
     const pgPort = await freePort();
-    const proc = await startDeployed({ how: 'npm start', env: { ...env, DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(pgPort) } });
-    const postgres = postmasterPid(path.join(dataDir, 'postgres'))!;
+    // DATA_DIR does not exist yet (a fresh clone's .data): created in place, never relocated.
+    const clusterDir = path.join(dataDir, 'data', 'postgres');
+    const proc = await startDeployed({ how: 'npm start', env: { ...env, DATA_DIR: path.join(dataDir, 'data'), EMBEDDED_PG_PORT: String(pgPort) } });
+    const postgres = postmasterPid(clusterDir)!;
     const url = `postgresql://postgres:postgres@127.0.0.1:${pgPort}/opsloop`;
     const pool = new pg.Pool({ connectionString: url, max: 2 });
     pool.on('error', () => {});
@@ -104,7 +107,7 @@ describe('Ctrl-C (SIGINT to the whole process group) on the embedded database', 
     expect(pidAlive(postgres), 'embedded postgres left running').toBe(false);
     expect(proc.output()).not.toMatch(/second signal/);
 
-    const restarted = await startEmbeddedPostgres({ dataDir: path.join(dataDir, 'postgres'), port: pgPort, logger: silentLogger() });
+    const restarted = await startEmbeddedPostgres({ dataDir: clusterDir, port: pgPort, logger: silentLogger() });
     const check = new pg.Pool({ connectionString: restarted.url, max: 1 });
     try {
       await assertSettled(check, proc.output());

@@ -34,6 +34,23 @@ export interface DeployedProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
 }
 
+const started = new Set<DeployedProcess>();
+
+/**
+ * For afterAll: a test that failed half-way must not leave its service (and the embedded
+ * cluster it owns) running. SIGTERM lets it stop its cluster; SIGKILL if it will not.
+ */
+export async function stopLeftovers(): Promise<void> {
+  for (const proc of started) {
+    if (proc.child.exitCode === null && proc.child.signalCode === null) {
+      process.kill(-proc.pgid, 'SIGTERM');
+      const gone = await Promise.race([proc.exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 20_000))]);
+      if (!gone && groupAlive(proc.pgid)) process.kill(-proc.pgid, 'SIGKILL');
+    }
+    started.delete(proc);
+  }
+}
+
 export async function startDeployed(o: { how: 'npm start' | 'node'; env: Record<string, string>; cwd?: string }): Promise<DeployedProcess> {
   const port = await freePort();
   // The suite's NODE_OPTIONS point workspace imports at TypeScript sources; a deployed
@@ -65,7 +82,9 @@ export async function startDeployed(o: { how: 'npm start' | 'node'; env: Record<
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  return { child, pgid: child.pid!, url, output: () => out, exited };
+  const proc = { child, pgid: child.pid!, url, output: () => out, exited };
+  started.add(proc);
+  return proc;
 }
 
 /** Whether any process of the group is still alive. */
