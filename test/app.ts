@@ -3,9 +3,9 @@ import type { Server } from 'node:http';
 import { Writable } from 'node:stream';
 import supertest from 'supertest';
 import { createLogger, FakeClock, type Clock } from '@opsloop/core';
-import { createOpsDeps, type HeartbeatDeps, type StepKindDefinition } from '@opsloop/ops';
+import { createOpsDeps, type HeartbeatDeps, type StepKindDefinition, type Workload } from '@opsloop/ops';
 import { createApp } from '@opsloop/api';
-import { MOLTBOOK_STEP_KINDS } from '@opsloop/moltbook';
+import { moltbookWorkload } from '@opsloop/moltbook';
 import type { TestDatabase } from './db.ts';
 
 export const API_TOKEN = 'test-api-token-0123456789abcdef';
@@ -23,13 +23,14 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export function createOps(db: TestDatabase, clock: Clock, extraKinds: StepKindDefinition[] = [], random?: () => number) {
+export function createOps(db: TestDatabase, clock: Clock, extraKinds: StepKindDefinition[] = [], random?: () => number, workloads: Workload[] = []) {
   return createOpsDeps({
-    prisma: db.prisma,
+    db,
     clock,
     logger: createLogger({ level: 'silent' }),
     timeZone: 'Asia/Tokyo',
-    stepKinds: [...MOLTBOOK_STEP_KINDS, ...extraKinds],
+    workloads: [moltbookWorkload(), ...workloads],
+    stepKinds: extraKinds,
     random,
   });
 }
@@ -40,13 +41,14 @@ function authed(agent: supertest.Agent) {
     get: (path: string) => agent.get(path).set(auth),
     post: (path: string, body?: object) => agent.post(path).set(auth).send(body),
     put: (path: string, body?: object) => agent.put(path).set(auth).send(body),
+    delete: (path: string) => agent.delete(path).set(auth),
   };
 }
 
 /** The real app on a real port, wired to a test database and (optionally) a fake clock. */
 export async function startTestApp(
   db: TestDatabase,
-  options: { clock?: Clock; random?: () => number; heartbeat?: Partial<HeartbeatDeps> } = {},
+  options: { clock?: Clock; random?: () => number; heartbeat?: Partial<HeartbeatDeps>; workloads?: Workload[] } = {},
 ): Promise<TestApp> {
   const lines: string[] = [];
   const destination = new Writable({
@@ -57,7 +59,7 @@ export async function startTestApp(
   });
   const logger = createLogger({ level: 'info', destination });
   const clock = options.clock ?? new FakeClock(new Date());
-  const ops = { ...createOps(db, clock, [], options.random), logger };
+  const ops = { ...createOps(db, clock, [], options.random, options.workloads), logger };
   const app = createApp({
     db,
     logger,

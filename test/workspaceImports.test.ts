@@ -16,7 +16,8 @@ const workspaces = ['apps', 'packages'].flatMap((dir) =>
 const rootPackage = readPackage('.');
 const builtins = new Set(builtinModules);
 // import x from 'pkg', export … from 'pkg', import('pkg'), import 'pkg'
-const IMPORT = /(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)['"]([^'"]+)['"]/gm;
+// (`from` as a keyword, after white space or a brace: not the word inside a string.)
+const IMPORT = /(?:(?:^|[\s}*])from\s*|\bimport\s*\(\s*|^\s*import\s+)['"]([^'"]+)['"]/gm;
 
 function readPackage(dir: string): { name: string; dependencies?: Record<string, string>; devDependencies?: Record<string, string> } {
   return JSON.parse(fs.readFileSync(path.join(root, dir, 'package.json'), 'utf8'));

@@ -11,6 +11,8 @@ import { missionRoutes } from './routes/missions.ts';
 import { policyRoutes } from './routes/policy.ts';
 import { stepRoutes } from './routes/steps.ts';
 import { heartbeatRoutes, opsReportRoutes } from './routes/heartbeat.ts';
+import { workloadRouter } from './routes/workloads.ts';
+import { catalogRoutes } from './routes/catalog.ts';
 
 export interface AppDeps {
   db: Database;
@@ -49,6 +51,8 @@ export function createApp(deps: AppDeps): Express {
   api.get('/schedule', async (_req, res) => {
     res.json({ enabled: Boolean(deps.scheduler), jobs: deps.scheduler ? await deps.scheduler.status() : [] });
   });
+  api.use(catalogRoutes(deps.ops));
+  api.use(workloadRouter(deps.ops));
   app.use('/api/ops', api);
 
   app.use(notFound);

@@ -2,8 +2,21 @@ import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import { systemClock, type Clock, type Config, type Logger } from '@opsloop/core';
 import { createDatabase, migrate, seed, startEmbeddedPostgres, type Database, type EmbeddedPostgres } from '@opsloop/db';
-import { slackSink, createLlmClient, promoteInsights, createOpsDeps, type PhaseContext, type Scheduler, createWorker, listenForSteps, opsHandlers, type Worker } from '@opsloop/ops';
-import { assertPinnedBaseUrl, createMoltbookClient, llmReplyWriter, moltbookHandlers, MOLTBOOK_STEP_KINDS, type EngagementDeps } from '@opsloop/moltbook';
+import {
+  slackSink,
+  createLlmClient,
+  promoteInsights,
+  createOpsDeps,
+  type PhaseContext,
+  type Scheduler,
+  createWorker,
+  listenForCatalogChanges,
+  listenForSteps,
+  opsHandlers,
+  workloadHandlers,
+  type Worker,
+} from '@opsloop/ops';
+import { assertPinnedBaseUrl, moltbookWorkload } from '@opsloop/moltbook';
 import { createApp } from './app.ts';
 import { buildScheduler, loadSchedule } from './schedule.ts';
 import { resolveTokens } from './tokens.ts';
@@ -48,21 +61,29 @@ export async function startService(config: Config, logger: Logger, overrides: { 
   const db = createDatabase({ url, poolSize: config.DATABASE_POOL_SIZE });
   const tokens = await resolveTokens(config, logger);
   const clock = overrides.clock ?? systemClock;
-  const ops = createOpsDeps({ prisma: db.prisma, clock, logger, timeZone: config.OPS_TIMEZONE, stepKinds: MOLTBOOK_STEP_KINDS });
   // Undefined without OPENAI_API_KEY: insight promotion then uses its extractive
   // fallback and replies use the template.
   const llm = createLlmClient({ apiKey: config.OPENAI_API_KEY, baseUrl: config.OPENAI_BASE_URL, model: config.OPENAI_MODEL, logger: logger.child({ component: 'llm' }) });
-  const engagement: EngagementDeps | undefined = config.MOLTBOOK_API_KEY
-    ? {
-        ...ops,
-        client: createMoltbookClient({ apiKey: config.MOLTBOOK_API_KEY, baseUrl: config.MOLTBOOK_BASE_URL, clock, logger: logger.child({ component: 'moltbook' }) }),
-        watchPostIds: config.MOLTBOOK_WATCH_POST_IDS,
-        maxRepliesPerRun: config.MOLTBOOK_REPLY_MAX_PER_RUN,
-        outputDir: config.MOLTBOOK_OUTPUT_DIR,
-        workerId: `${hostname()}:${process.pid}`,
-        writeReply: llm ? llmReplyWriter({ ...ops, llm }) : undefined,
-      }
-    : undefined;
+  // The workloads this service ships; each registers itself with the core.
+  const workloads = [
+    moltbookWorkload(
+      config.MOLTBOOK_API_KEY
+        ? {
+            apiKey: config.MOLTBOOK_API_KEY,
+            baseUrl: config.MOLTBOOK_BASE_URL,
+            watchPostIds: config.MOLTBOOK_WATCH_POST_IDS,
+            maxRepliesPerRun: config.MOLTBOOK_REPLY_MAX_PER_RUN,
+            outputDir: config.MOLTBOOK_OUTPUT_DIR,
+            workerId: `${hostname()}:${process.pid}`,
+            llm,
+            logger,
+          }
+        : undefined,
+    ),
+  ];
+  const ops = createOpsDeps({ db, clock, logger, timeZone: config.OPS_TIMEZONE, workloads });
+  // Registered kinds are cached only while this connection hears every change to them.
+  const catalogListener = listenForCatalogChanges(url, logger, ops.catalog.registered!);
   const heartbeat = {
     ...ops,
     pool: db.pool,
@@ -95,7 +116,7 @@ export async function startService(config: Config, logger: Logger, overrides: { 
   let worker: Worker | undefined;
   let listener: { close(): Promise<void> } | undefined;
   if (config.WORKERS_ENABLED) {
-    const handlers = new Map([...opsHandlers(() => clock.now()), ...moltbookHandlers(engagement)]);
+    const handlers = new Map([...opsHandlers(() => clock.now()), ...workloadHandlers(workloads, ops)]);
     worker = createWorker({ deps: ops, handlers, concurrency: config.WORKER_CONCURRENCY, pollMs: config.WORKER_POLL_MS });
     listener = listenForSteps(url, logger, () => worker!.wake());
     worker.start();
@@ -115,6 +136,7 @@ export async function startService(config: Config, logger: Logger, overrides: { 
       logger.info({ graceMs: config.SHUTDOWN_GRACE_MS }, 'shutting down: /ready is 503, no new connections, draining requests, steps and scheduled jobs');
       await Promise.all([closeServer(server, config.SHUTDOWN_GRACE_MS), worker?.stop(config.SHUTDOWN_GRACE_MS), scheduler?.stop(config.SHUTDOWN_GRACE_MS)]);
       await listener?.close();
+      await catalogListener.close();
       await db.close();
       await embedded?.stop();
       logger.info({ durationMs: Date.now() - started }, 'drained: requests finished, leases settled, database closed');

@@ -7,7 +7,7 @@ export function policyRoutes(ops: ProposalDeps): Router {
   const router = Router();
 
   router.get('/policy', async (_req, res) => {
-    res.json({ items: await listPolicy(ops.prisma) });
+    res.json({ items: await listPolicy(ops) });
   });
 
   router.put('/policy/:key', async (req, res) => {

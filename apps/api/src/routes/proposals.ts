@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { NotFoundError } from '@opsloop/core';
-import { approveProposal, createProposal, getProposal, listProposals, PROPOSAL_STATUSES, rejectProposal, SKILLS, type ProposalDeps } from '@opsloop/ops';
+import { approveProposal, createProposal, getProposal, listProposals, PROPOSAL_STATUSES, rejectProposal, skillNameSchema, type ProposalDeps } from '@opsloop/ops';
 import { parse } from '../http/validate.ts';
 
 export const idParams = z.object({ id: z.uuid() });
@@ -9,8 +9,11 @@ export const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(200).optional(),
   since: z.coerce.date().optional(),
-  skill: z.enum(SKILLS).optional(),
+  skill: skillNameSchema.optional(),
 });
+
+// Built once: on the intake path a schema built per request costs more than the parse.
+const proposalSource = z.object({ source: z.enum(['api', 'manual']).default('api') }).loose();
 
 export function proposalRoutes(ops: ProposalDeps): Router {
   const router = Router();
@@ -18,7 +21,7 @@ export function proposalRoutes(ops: ProposalDeps): Router {
   router.post('/proposal', async (req, res) => {
     // Over HTTP a proposal comes from an agent ('api') or a person ('manual'); the
     // other sources are reserved for opsloop's own trigger/reaction/scheduler paths.
-    const body = parse(z.object({ source: z.enum(['api', 'manual']).default('api') }).loose(), req.body, 'body');
+    const body = parse(proposalSource, req.body, 'body');
     const { proposal, created } = await createProposal(ops, { ...body, source: body.source });
     res.status(created ? 201 : 200).json({ proposal, status: proposal!.status, missionId: proposal!.missionId, reason: proposal!.reason, deduplicated: !created });
   });

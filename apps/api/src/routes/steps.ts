@@ -8,7 +8,7 @@ const leaseToken = z.uuid();
 const MAX_RESULT_BYTES = 256 * 1024;
 
 /** The protocol for external executors (an OpenClaw gateway posting to X, …). */
-export function stepRoutes(ops: Pick<OpsDeps, 'prisma' | 'clock' | 'policy' | 'catalog' | 'random'>): Router {
+export function stepRoutes(ops: Pick<OpsDeps, 'prisma' | 'pool' | 'clock' | 'policy' | 'catalog' | 'random'>): Router {
   const router = Router();
 
   router.post('/steps/claim', async (req, res) => {

@@ -29,7 +29,7 @@ export class PermanentStepError extends Error {
 }
 
 export interface WorkerOptions {
-  deps: Pick<OpsDeps, 'prisma' | 'clock' | 'policy' | 'logger' | 'random'>;
+  deps: Pick<OpsDeps, 'prisma' | 'pool' | 'clock' | 'policy' | 'logger' | 'random'>;
   handlers: ReadonlyMap<string, StepHandler>;
   /** (Default: hostname:pid:random) */
   workerId?: string;
@@ -49,6 +49,28 @@ export interface Worker {
   /** Stop claiming; give running handlers `graceMs`, then abort them and release their leases. */
   stop(graceMs?: number): Promise<void>;
   running(): number;
+  /** Free slots: how many more steps it would claim now. */
+  idle(): number;
+}
+
+/**
+ * For a process running several workers on one LISTEN connection: each notification
+ * wakes ONE worker with a free slot (round robin), not all of them. Waking every idle
+ * worker makes them race for the same new step; all but one claim nothing, and on two
+ * cores their claims slow down the one that wins. A worker that claims a full batch
+ * claims again by itself, so a burst is still drained by whoever is awake.
+ */
+export function wakeOne(workers: readonly Worker[]): () => void {
+  let next = 0;
+  return () => {
+    for (let i = 0; i < workers.length; i++) {
+      const w = workers[(next + i) % workers.length]!;
+      if (w.idle() > 0) {
+        next = (next + i + 1) % workers.length;
+        return w.wake();
+      }
+    }
+  };
 }
 
 /**
@@ -165,6 +187,7 @@ export function createWorker(o: WorkerOptions): Worker {
     workerId,
     wake,
     running: () => active.size,
+    idle: () => (stopping ? 0 : concurrency - active.size),
     start() {
       if (loop) return;
       log.info({ workerId, kinds, concurrency }, 'worker started');
