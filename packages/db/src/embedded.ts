@@ -87,7 +87,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     await mkdirReachable(path.dirname(dataDir));
     if (!(await canReach(runAs, path.dirname(dataDir), 'x'))) {
       throw new EmbeddedPostgresError(
-        `embedded PostgreSQL: the postgres user cannot reach ${path.dirname(dataDir)}; set DATA_DIR to a directory it can traverse, or set DATABASE_URL`,
+        `embedded PostgreSQL: the postgres user cannot reach ${path.dirname(dataDir)}; point EMBEDDED_PG_ROOT_DIR (or DATA_DIR) at a directory it can traverse, or set DATABASE_URL`,
       );
     }
   }
