@@ -48,7 +48,14 @@ function authed(agent: supertest.Agent) {
 /** The real app on a real port, wired to a test database and (optionally) a fake clock. */
 export async function startTestApp(
   db: TestDatabase,
-  options: { clock?: Clock; random?: () => number; heartbeat?: Partial<HeartbeatDeps>; workloads?: Workload[] } = {},
+  options: {
+    clock?: Clock;
+    random?: () => number;
+    heartbeat?: Partial<HeartbeatDeps>;
+    workloads?: Workload[];
+    authFailuresPerMinute?: number;
+    trustProxy?: boolean | number | string;
+  } = {},
 ): Promise<TestApp> {
   const lines: string[] = [];
   const destination = new Writable({
@@ -63,11 +70,11 @@ export async function startTestApp(
   const app = createApp({
     db,
     logger,
-    config: { BODY_LIMIT: '1mb' },
+    config: { BODY_LIMIT: '1mb', AUTH_FAILURES_PER_MINUTE: options.authFailuresPerMinute, TRUST_PROXY: options.trustProxy },
     tokens: { apiToken: API_TOKEN, heartbeatToken: HEARTBEAT_TOKEN },
     readiness: { notReadyReason: () => undefined },
     ops,
-    heartbeat: { ...ops, pool: db.pool, heartbeatWindowMinutes: 15, ...options.heartbeat },
+    heartbeat: { ...ops, pool: db.pool, ...options.heartbeat },
   });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));

@@ -3,8 +3,9 @@ import type { Config, Logger } from '@opsloop/core';
 import type { Database } from '@opsloop/db';
 import type { HeartbeatDeps, OpsDeps, ProposalDeps, Scheduler } from '@opsloop/ops';
 import { errorHandler, notFound, requireJsonBody } from './http/errors.ts';
-import { requireToken, type AuthTokens } from './http/auth.ts';
+import { authFailureThrottle, requireToken, type AuthTokens } from './http/auth.ts';
 import { requestLogger } from './http/requestLog.ts';
+import { securityHeaders } from './http/securityHeaders.ts';
 import { healthRoutes, type Readiness } from './routes/health.ts';
 import { proposalRoutes } from './routes/proposals.ts';
 import { missionRoutes } from './routes/missions.ts';
@@ -17,7 +18,7 @@ import { catalogRoutes } from './routes/catalog.ts';
 export interface AppDeps {
   db: Database;
   logger: Logger;
-  config: Pick<Config, 'BODY_LIMIT'>;
+  config: Pick<Config, 'BODY_LIMIT'> & Partial<Pick<Config, 'TRUST_PROXY' | 'AUTH_FAILURES_PER_MINUTE'>>;
   tokens: AuthTokens;
   /** Lets /ready answer 503 while the process starts up or drains. */
   readiness: Readiness;
@@ -31,18 +32,23 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', true);
+  // Off by default: behind no proxy, X-Forwarded-For is whatever the client wrote, and
+  // req.ip keys the auth throttle.
+  app.set('trust proxy', deps.config.TRUST_PROXY ?? false);
+  app.use(securityHeaders());
   app.use(requestLogger(deps.logger));
   app.use(healthRoutes(deps));
-  app.use(heartbeatRoutes(deps.heartbeat, deps.tokens));
 
-  // Every /api/ops route needs the API token (reads too: they expose operations data).
-  // Authenticate before parsing the body, so an unauthenticated caller cannot make us
-  // read 1 MB of JSON.
+  // Every /api/ops route needs the API token (reads too: they expose operations data);
+  // the heartbeat also takes its own token. Authenticate before parsing the body, so an
+  // unauthenticated caller cannot make us read 1 MB of JSON. Every route parses a JSON
+  // body if one is sent (GETs too), so a bad one is a 4xx everywhere, never ignored on some.
   const api = express.Router();
-  api.use(requireToken(deps.tokens, 'api'));
+  const heartbeatCall = (req: express.Request) => (req.method === 'POST' && req.path === '/heartbeat' ? 'heartbeat' : 'api');
+  api.use(requireToken(deps.tokens, heartbeatCall, authFailureThrottle(deps.config.AUTH_FAILURES_PER_MINUTE ?? 20)));
   api.use(requireJsonBody);
   api.use(express.json({ limit: deps.config.BODY_LIMIT, type: 'application/json' }));
+  api.use(heartbeatRoutes(deps.heartbeat));
   api.use(proposalRoutes(deps.ops));
   api.use(missionRoutes(deps.ops));
   api.use(policyRoutes(deps.ops));

@@ -9,6 +9,7 @@ import {
   createOpsDeps,
   type PhaseContext,
   type Scheduler,
+  type WakeTimers,
   createWorker,
   listenForCatalogChanges,
   listenForSteps,
@@ -35,7 +36,7 @@ export interface RunningService {
  * unset), migrations, seeds, HTTP API. Later capabilities (workers, scheduler) hang
  * off the same start/stop sequence.
  */
-export async function startService(config: Config, logger: Logger, overrides: { clock?: Clock } = {}): Promise<RunningService> {
+export async function startService(config: Config, logger: Logger, overrides: { clock?: Clock; schedulerTimers?: WakeTimers } = {}): Promise<RunningService> {
   let phase: 'starting' | 'ready' | 'shutting down' = 'starting';
   // Refused before anything starts: the bare host redirects and drops the key; a broken
   // schedule names its line.
@@ -91,7 +92,7 @@ export async function startService(config: Config, logger: Logger, overrides: { 
     promoteInsights: (ctx: PhaseContext) => promoteInsights({ ...ops, llm }, { signal: ctx.signal }),
     sink: config.SLACK_WEBHOOK_URL ? slackSink(config.SLACK_WEBHOOK_URL) : undefined,
   };
-  const scheduler = config.SCHEDULER_ENABLED ? buildScheduler(jobs, config, heartbeat, logger) : undefined;
+  const scheduler = config.SCHEDULER_ENABLED ? buildScheduler(jobs, config, heartbeat, logger, { timers: overrides.schedulerTimers }) : undefined;
   const app = createApp({
     db,
     logger,
@@ -121,7 +122,8 @@ export async function startService(config: Config, logger: Logger, overrides: { 
     listener = listenForSteps(url, logger, () => worker!.wake());
     worker.start();
   }
-  scheduler?.start();
+  // Not awaited: the start-up catch-up runs in the background.
+  void scheduler?.start();
   phase = 'ready';
   logger.info({ port }, 'opsloop API listening');
 

@@ -1,15 +1,25 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { NotFoundError } from '@opsloop/core';
+import { NotFoundError, storedString } from '@opsloop/core';
 import { getEvent, getMission, listEvents, listMissions, MISSION_STATUSES, workersStatus, type ProposalDeps } from '@opsloop/ops';
 import { parse } from '../http/validate.ts';
 import { idParams, listQuery } from './proposals.ts';
+
+const missionListQuery = listQuery.extend({ status: z.enum(MISSION_STATUSES).optional() });
+const eventsQuery = z.object({
+  kind: storedString().min(1).max(100).optional(),
+  since_id: z.coerce.number().int().min(0).optional(),
+  trace_id: z.uuid().optional(),
+  mission_id: z.uuid().optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+const eventParams = z.object({ id: z.coerce.number().int().min(1) });
 
 export function missionRoutes(ops: ProposalDeps): Router {
   const router = Router();
 
   router.get('/missions', async (req, res) => {
-    const q = parse(listQuery.extend({ status: z.enum(MISSION_STATUSES).optional() }), req.query, 'query');
+    const q = parse(missionListQuery, req.query, 'query');
     res.json(await listMissions(ops.prisma, q));
   });
 
@@ -21,22 +31,12 @@ export function missionRoutes(ops: ProposalDeps): Router {
   });
 
   router.get('/events', async (req, res) => {
-    const q = parse(
-      z.object({
-        kind: z.string().min(1).max(100).optional(),
-        since_id: z.coerce.number().int().min(0).optional(),
-        trace_id: z.uuid().optional(),
-        mission_id: z.uuid().optional(),
-        limit: z.coerce.number().int().min(1).max(1000).default(100),
-      }),
-      req.query,
-      'query',
-    );
+    const q = parse(eventsQuery, req.query, 'query');
     res.json(await listEvents(ops.prisma, { kind: q.kind, sinceId: q.since_id, traceId: q.trace_id, missionId: q.mission_id, limit: q.limit }));
   });
 
   router.get('/events/:id', async (req, res) => {
-    const { id } = parse(z.object({ id: z.coerce.number().int().min(1) }), req.params, 'params');
+    const { id } = parse(eventParams, req.params, 'params');
     const event = await getEvent(ops.prisma, id);
     if (!event) throw new NotFoundError('event');
     res.json({ event });

@@ -1,7 +1,11 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { listPolicy, updatePolicy, type ProposalDeps } from '@opsloop/ops';
+import { storedJson, storedString } from '@opsloop/core';
 import { parse } from '../http/validate.ts';
+
+const policyParams = z.object({ key: storedString().min(1).max(100) });
+const policyBody = z.object({ value: storedJson(), changedBy: storedString().max(100).optional() }).strict();
 
 export function policyRoutes(ops: ProposalDeps): Router {
   const router = Router();
@@ -11,8 +15,8 @@ export function policyRoutes(ops: ProposalDeps): Router {
   });
 
   router.put('/policy/:key', async (req, res) => {
-    const { key } = parse(z.object({ key: z.string().min(1).max(100) }), req.params, 'params');
-    const body = parse(z.object({ value: z.json(), changedBy: z.string().max(100).optional() }).strict(), req.body, 'body');
+    const { key } = parse(policyParams, req.params, 'params');
+    const body = parse(policyBody, req.body, 'body');
     res.json({ policy: await updatePolicy(ops, key, body.value, body.changedBy) });
   });
 
