@@ -3,8 +3,8 @@ import type { Server } from 'node:http';
 import { Writable } from 'node:stream';
 import supertest from 'supertest';
 import { createLogger, FakeClock, type Clock } from '@opsloop/core';
-import { createOpsDeps, type HeartbeatDeps, type StepKindDefinition, type Workload } from '@opsloop/ops';
-import { createApp } from '@opsloop/api';
+import { createOpsDeps, createOpsMetrics, type HeartbeatDeps, type OpsMetrics, type StepKindDefinition, type Workload } from '@opsloop/ops';
+import { createApp, type BackupApi } from '@opsloop/api';
 import { moltbookWorkload } from '@opsloop/moltbook';
 import type { TestDatabase } from './db.ts';
 
@@ -17,6 +17,7 @@ export interface TestApp {
   api: ReturnType<typeof authed>;
   raw: supertest.Agent;
   ops: ReturnType<typeof createOps>;
+  metrics: OpsMetrics;
   clock: Clock;
   /** Every log line written so far, as text. */
   logs(): string;
@@ -55,6 +56,8 @@ export async function startTestApp(
     workloads?: Workload[];
     authFailuresPerMinute?: number;
     trustProxy?: boolean | number | string;
+    backups?: BackupApi;
+    metricsToken?: string;
   } = {},
 ): Promise<TestApp> {
   const lines: string[] = [];
@@ -66,7 +69,8 @@ export async function startTestApp(
   });
   const logger = createLogger({ level: 'info', destination });
   const clock = options.clock ?? new FakeClock(new Date());
-  const ops = { ...createOps(db, clock, [], options.random, options.workloads), logger };
+  const metrics = createOpsMetrics({ pool: db.pool, clock });
+  const ops = { ...createOps(db, clock, [], options.random, options.workloads), logger, observer: metrics.observer };
   const app = createApp({
     db,
     logger,
@@ -75,6 +79,9 @@ export async function startTestApp(
     readiness: { notReadyReason: () => undefined },
     ops,
     heartbeat: { ...ops, pool: db.pool, ...options.heartbeat },
+    metrics,
+    metricsToken: options.metricsToken,
+    backups: options.backups,
   });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -87,6 +94,7 @@ export async function startTestApp(
     api: authed(raw),
     ops,
     clock,
+    metrics,
     logs: () => lines.join(''),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
