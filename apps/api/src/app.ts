@@ -11,6 +11,7 @@ import { buildOpenApi } from './http/openapi.ts';
 import { docsRoutes } from './http/docs.ts';
 import { healthRoutes, type Readiness } from './routes/health.ts';
 import { scheduleRoutes } from './routes/schedule.ts';
+import { eventStreamRoutes, type EventStreamOptions } from './routes/eventStream.ts';
 import { proposalRoutes } from './routes/proposals.ts';
 import { missionRoutes } from './routes/missions.ts';
 import { policyRoutes } from './routes/policy.ts';
@@ -28,6 +29,8 @@ export interface AppDeps {
   heartbeat: HeartbeatDeps;
   /** Absent when SCHEDULER_ENABLED=false: GET /api/ops/schedule then lists nothing. */
   scheduler?: Pick<Scheduler, 'status'>;
+  /** The live event stream's horizon and limits; without it the stream answers 503. */
+  eventStream?: EventStreamOptions;
 }
 
 const API_VERSION = '0.1.0';
@@ -57,6 +60,8 @@ export function createApp(deps: AppDeps): Express {
   const api = registry.router('/api/ops');
   heartbeatRoutes(api, deps.heartbeat);
   proposalRoutes(api, deps.ops);
+  // Before missionRoutes: /events/stream must not be taken for /events/:id.
+  eventStreamRoutes(api, deps.ops, deps.eventStream ?? {});
   missionRoutes(api, deps.ops);
   policyRoutes(api, deps.ops);
   stepRoutes(api, deps.ops);
