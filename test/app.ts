@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import supertest from 'supertest';
 import { createLogger, FakeClock, type Clock } from '@opsloop/core';
 import { createEventHorizon, createOpsDeps, type HeartbeatDeps, type StepKindDefinition } from '@opsloop/ops';
-import { createApp } from '@opsloop/api';
+import { createApp, type AppDeps } from '@opsloop/api';
 import { MOLTBOOK_STEP_KINDS } from '@opsloop/moltbook';
 import type { TestDatabase } from './db.ts';
 
@@ -46,7 +46,7 @@ function authed(agent: supertest.Agent) {
 /** The real app on a real port, wired to a test database and (optionally) a fake clock. */
 export async function startTestApp(
   db: TestDatabase,
-  options: { clock?: Clock; random?: () => number; heartbeat?: Partial<HeartbeatDeps>; maxStreams?: number; keepAliveMs?: number; slack?: { signingSecret?: string; webhookUrl?: string } } = {},
+  options: { clock?: Clock; random?: () => number; heartbeat?: Partial<HeartbeatDeps>; maxStreams?: number; keepAliveMs?: number; scheduler?: AppDeps['scheduler']; slack?: { signingSecret?: string; webhookUrl?: string } } = {},
 ): Promise<TestApp> {
   const lines: string[] = [];
   const destination = new Writable({
@@ -67,6 +67,7 @@ export async function startTestApp(
     readiness: { notReadyReason: () => undefined },
     ops,
     heartbeat: { ...ops, pool: db.pool, heartbeatWindowMinutes: 15, ...options.heartbeat },
+    scheduler: options.scheduler,
     eventStream: { horizon, maxStreams: options.maxStreams, keepAliveMs: options.keepAliveMs },
   });
   const server = await new Promise<Server>((resolve) => {

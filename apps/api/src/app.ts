@@ -11,6 +11,7 @@ import { buildOpenApi } from './http/openapi.ts';
 import { docsRoutes } from './http/docs.ts';
 import { healthRoutes, type Readiness } from './routes/health.ts';
 import { scheduleRoutes } from './routes/schedule.ts';
+import { controlRoutes } from './routes/control.ts';
 import { eventStreamRoutes, type EventStreamOptions } from './routes/eventStream.ts';
 import { proposalRoutes } from './routes/proposals.ts';
 import { missionRoutes } from './routes/missions.ts';
@@ -28,7 +29,7 @@ export interface AppDeps {
   ops: OpsDeps & ProposalDeps;
   heartbeat: HeartbeatDeps;
   /** Absent when SCHEDULER_ENABLED=false: GET /api/ops/schedule then lists nothing. */
-  scheduler?: Pick<Scheduler, 'status'>;
+  scheduler?: Pick<Scheduler, 'status' | 'runNow'>;
   /** The live event stream's horizon and limits; without it the stream answers 503. */
   eventStream?: EventStreamOptions;
 }
@@ -66,6 +67,7 @@ export function createApp(deps: AppDeps): Express {
   policyRoutes(api, deps.ops);
   stepRoutes(api, deps.ops);
   scheduleRoutes(api, deps);
+  controlRoutes(api, deps.ops, deps);
 
   // Built once, on first request, after every route above has registered.
   let document: Record<string, unknown> | undefined;

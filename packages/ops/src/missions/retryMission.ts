@@ -21,8 +21,10 @@ export interface RetryResult {
  * (the failed one): that step is queued and the ones after it wait, all with fresh
  * attempts; steps that succeeded keep their results. Passes the same gates as a
  * proposal a person approves: a disabled skill, the kill switch or a daily quota
- * refuses it with 409 and changes nothing. Re-run steps count against today's quota
- * (their `created_at` becomes the time of the retry, which is what the cap gate counts).
+ * refuses it with 409 and changes nothing. The quota check asks whether today's count
+ * plus the re-run steps fits; afterwards the re-run steps count for today (their
+ * `created_at`, which the cap gate counts, becomes the time of the retry), so a step
+ * retried on the day it was approved is counted once.
  * A second retry while the first is still under way is a no-op.
  */
 export function retryMission(deps: ProposalDeps, missionId: string, input: { by: string }, tx?: Prisma.TransactionClient): Promise<RetryResult> {
