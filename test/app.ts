@@ -46,7 +46,7 @@ function authed(agent: supertest.Agent) {
 /** The real app on a real port, wired to a test database and (optionally) a fake clock. */
 export async function startTestApp(
   db: TestDatabase,
-  options: { clock?: Clock; random?: () => number; heartbeat?: Partial<HeartbeatDeps>; maxStreams?: number; keepAliveMs?: number; scheduler?: AppDeps['scheduler']; slack?: { signingSecret?: string; webhookUrl?: string } } = {},
+  options: { clock?: Clock; random?: () => number; heartbeat?: Partial<HeartbeatDeps>; maxStreams?: number; keepAliveMs?: number; scheduler?: AppDeps['scheduler']; slack?: { signingSecret?: string } } = {},
 ): Promise<TestApp> {
   const lines: string[] = [];
   const destination = new Writable({
@@ -68,6 +68,7 @@ export async function startTestApp(
     ops,
     heartbeat: { ...ops, pool: db.pool, heartbeatWindowMinutes: 15, ...options.heartbeat },
     scheduler: options.scheduler,
+    slack: { signingSecret: options.slack?.signingSecret },
     eventStream: { horizon, maxStreams: options.maxStreams, keepAliveMs: options.keepAliveMs },
   });
   const server = await new Promise<Server>((resolve) => {

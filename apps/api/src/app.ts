@@ -12,6 +12,7 @@ import { docsRoutes } from './http/docs.ts';
 import { healthRoutes, type Readiness } from './routes/health.ts';
 import { scheduleRoutes } from './routes/schedule.ts';
 import { controlRoutes } from './routes/control.ts';
+import { slackRoutes, type SlackOptions } from './routes/slack.ts';
 import { eventStreamRoutes, type EventStreamOptions } from './routes/eventStream.ts';
 import { proposalRoutes } from './routes/proposals.ts';
 import { missionRoutes } from './routes/missions.ts';
@@ -32,6 +33,7 @@ export interface AppDeps {
   scheduler?: Pick<Scheduler, 'status' | 'runNow'>;
   /** The live event stream's horizon and limits; without it the stream answers 503. */
   eventStream?: EventStreamOptions;
+  slack?: SlackOptions;
 }
 
 const API_VERSION = '0.1.0';
@@ -68,6 +70,7 @@ export function createApp(deps: AppDeps): Express {
   stepRoutes(api, deps.ops);
   scheduleRoutes(api, deps);
   controlRoutes(api, deps.ops, deps);
+  slackRoutes(api, deps.ops, deps.slack ?? {});
 
   // Built once, on first request, after every route above has registered.
   let document: Record<string, unknown> | undefined;

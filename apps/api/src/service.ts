@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import { systemClock, type Clock, type Config, type Logger } from '@opsloop/core';
 import { createDatabase, migrate, seed, startEmbeddedPostgres, type Database, type EmbeddedPostgres } from '@opsloop/db';
-import { createEventHorizon, slackSink, createLlmClient, promoteInsights, createOpsDeps, type PhaseContext, type Scheduler, createWorker, listenForSteps, opsHandlers, type Worker } from '@opsloop/ops';
+import { createEventHorizon, slackMessageSink, startApprovalNotifier, slackSink, createLlmClient, promoteInsights, createOpsDeps, type PhaseContext, type Scheduler, createWorker, listenForSteps, opsHandlers, type Worker } from '@opsloop/ops';
 import { assertPinnedBaseUrl, createMoltbookClient, llmReplyWriter, moltbookHandlers, MOLTBOOK_STEP_KINDS, type EngagementDeps } from '@opsloop/moltbook';
 import { createApp } from './app.ts';
 import { buildScheduler, loadSchedule } from './schedule.ts';
@@ -75,6 +75,7 @@ export async function startService(config: Config, logger: Logger, overrides: { 
   const app = createApp({
     db,
     eventStream: { horizon, maxStreams: config.EVENT_STREAM_MAX },
+    slack: { signingSecret: config.SLACK_SIGNING_SECRET },
     logger,
     config,
     tokens,
@@ -98,6 +99,10 @@ export async function startService(config: Config, logger: Logger, overrides: { 
     worker.start();
   }
   scheduler?.start();
+  // Pending proposals that wait for a person go to Slack with Approve / Reject buttons.
+  const approvals = config.SLACK_WEBHOOK_URL
+    ? startApprovalNotifier({ ...ops, logger: logger.child({ component: 'slack-approvals' }), sink: slackMessageSink(config.SLACK_WEBHOOK_URL) }, horizon)
+    : undefined;
   phase = 'ready';
   logger.info({ port }, 'opsloop API listening');
 
@@ -107,6 +112,7 @@ export async function startService(config: Config, logger: Logger, overrides: { 
       phase = 'shutting down';
       logger.info('shutting down: draining requests');
       // Live event streams never end by themselves: close them so the server can drain.
+      await approvals?.stop();
       await horizon.close();
       await Promise.all([closeServer(server, config.SHUTDOWN_GRACE_MS), worker?.stop(config.SHUTDOWN_GRACE_MS), scheduler?.stop(config.SHUTDOWN_GRACE_MS)]);
       await listener?.close();

@@ -41,3 +41,5 @@ export * from './control/reactions.ts';
 export * from './control/history.ts';
 export * from './stream/eventHorizon.ts';
 export * from './stream/readStreamEvents.ts';
+export * from './slack/approvalMessages.ts';
+export * from './slack/interactions.ts';

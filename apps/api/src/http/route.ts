@@ -39,7 +39,10 @@ export interface RouteSpec<P extends AnyObject, Q extends AnyObject, B extends z
   body?: B;
   /** Body media type (Default: application/json). Non-JSON bodies are parsed by `bodyParser`. */
   bodyType?: 'application/json' | 'application/x-www-form-urlencoded';
-  /** Replaces the JSON body parser (e.g. Slack needs the raw bytes to check the signature). */
+  /**
+   * Replaces the JSON body parser (e.g. Slack needs the raw bytes to check the
+   * signature). The handler then gets what it produced, unvalidated: `body` only documents it.
+   */
   bodyParser?: RequestHandler;
   /** Success and the route's own error statuses; 400/401 are added from the schemas and auth. */
   responses: Record<number, RouteResponse>;
@@ -102,7 +105,7 @@ export class RouteGroup {
       const input = {
         params: spec.params ? parse(spec.params, req.params, 'params') : {},
         query: spec.query ? parse(spec.query, req.query, 'query') : {},
-        body: spec.body ? parse(spec.body, req.body, 'body') : undefined,
+        body: spec.bodyParser ? req.body : spec.body ? parse(spec.body, req.body, 'body') : undefined,
       } as RouteInput<P, Q, B>;
       const result = await handler(input, req, res);
       if (result !== undefined && !res.headersSent) res.json(result);

@@ -33,6 +33,8 @@ export interface EventHorizon {
   current(): bigint | undefined;
   /** Resolves when the horizon passes `after` (or at once if it has), or when `signal` aborts. */
   waitBeyond(after: bigint, signal: AbortSignal): Promise<void>;
+  /** Calls `listener` each time the horizon advances; returns the unsubscribe. */
+  onAdvance(listener: (horizon: bigint) => void): () => void;
   /** Ask for a tick now (a NOTIFY does this). */
   wake(): void;
   /** Aborts when close() is called: streams end so the server can drain. */
@@ -165,6 +167,10 @@ export function createEventHorizon(o: EventHorizonOptions): EventHorizon {
   return {
     current: () => horizon,
     wake,
+    onAdvance(listener) {
+      emitter.on('advance', listener);
+      return () => emitter.off('advance', listener);
+    },
     closed: closing.signal,
     waitBeyond(after, signal) {
       if ((horizon !== undefined && horizon > after) || signal.aborted) return Promise.resolve();
