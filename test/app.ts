@@ -40,6 +40,8 @@ function authed(agent: supertest.Agent) {
     get: (path: string) => agent.get(path).set(auth),
     post: (path: string, body?: object) => agent.post(path).set(auth).send(body),
     put: (path: string, body?: object) => agent.put(path).set(auth).send(body),
+    patch: (path: string, body?: object) => agent.patch(path).set(auth).send(body),
+    delete: (path: string) => agent.delete(path).set(auth),
   };
 }
 

@@ -12,26 +12,33 @@ import { validateProposal } from '../proposals/validateProposal.ts';
  * exactly as the evaluator's firing will build it (source `trigger`, its dedupe key and
  * metadata added), so a rule that saves is a rule that can fire.
  */
+const ruleFields = {
+  name: z.string().trim().regex(/^[a-z0-9][a-z0-9_.:-]{0,99}$/, 'lower-case letters, digits and _ . : - (at most 100)'),
+  description: z.string().trim().max(1000).nullable().optional(),
+  event_kind: z
+    .string()
+    .trim()
+    .min(1)
+    .max(100)
+    .regex(/^(\*|[A-Za-z0-9_.:-]+\*?)$/, 'an event kind, a prefix pattern like "mission:*", or "*"'),
+  condition: triggerConditionSchema,
+  cooldown_minutes: z.number().int().min(0).max(525_600),
+  proposal_template: z.record(z.string(), z.unknown()),
+  enabled: z.boolean(),
+};
+
 export const triggerRuleInputSchema = z
   .object({
-    name: z.string().trim().regex(/^[a-z0-9][a-z0-9_.:-]{0,99}$/, 'lower-case letters, digits and _ . : - (at most 100)'),
-    description: z.string().trim().max(1000).nullable().optional(),
-    event_kind: z
-      .string()
-      .trim()
-      .min(1)
-      .max(100)
-      .regex(/^(\*|[A-Za-z0-9_.:-]+\*?)$/, 'an event kind, a prefix pattern like "mission:*", or "*"'),
-    condition: triggerConditionSchema.default({ count_at_least: 1, window_minutes: 60, where: [] }),
-    cooldown_minutes: z.number().int().min(0).max(525_600).default(60),
-    proposal_template: z.record(z.string(), z.unknown()),
-    enabled: z.boolean().default(true),
+    ...ruleFields,
+    condition: ruleFields.condition.default({ count_at_least: 1, window_minutes: 60, where: [] }),
+    cooldown_minutes: ruleFields.cooldown_minutes.default(60),
+    enabled: ruleFields.enabled.default(true),
   })
   .strict();
 export type TriggerRuleInput = z.input<typeof triggerRuleInputSchema>;
 
-/** Every field optional; what is given replaces the stored value, then the whole rule is validated. */
-export const triggerRulePatchSchema = triggerRuleInputSchema.partial().strict();
+/** Every field optional, no defaults: what is given replaces the stored value, then the whole rule is validated. */
+export const triggerRulePatchSchema = z.object(ruleFields).partial().strict();
 
 export interface TriggerRuleView {
   id: string;
@@ -88,8 +95,15 @@ function parseRule(deps: Deps, input: unknown): z.output<typeof triggerRuleInput
   return parsed.data;
 }
 
+// A raw query's unique violation arrives as Prisma's P2010 with PostgreSQL's code in the
+// driver adapter's cause.
+function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: string; meta?: { driverAdapterError?: { cause?: { originalCode?: string } } } };
+  return e?.code === 'P2002' || e?.meta?.driverAdapterError?.cause?.originalCode === '23505' || pgErrorCode(error) === '23505';
+}
+
 function nameTaken(error: unknown, name: string): never {
-  if (pgErrorCode(error) === '23505') throw new ConflictError(`a trigger rule named ${name} already exists`);
+  if (isUniqueViolation(error)) throw new ConflictError(`a trigger rule named ${name} already exists`);
   throw error;
 }
 
