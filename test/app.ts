@@ -3,9 +3,9 @@ import type { Server } from 'node:http';
 import { Writable } from 'node:stream';
 import supertest from 'supertest';
 import { createLogger, FakeClock, type Clock } from '@opsloop/core';
-import { createEventHorizon, createOpsDeps, type HeartbeatDeps, type StepKindDefinition } from '@opsloop/ops';
+import { createEventHorizon, createOpsDeps, type HeartbeatDeps, type StepKindDefinition, type Workload } from '@opsloop/ops';
 import { createApp, type AppDeps } from '@opsloop/api';
-import { MOLTBOOK_STEP_KINDS } from '@opsloop/moltbook';
+import { moltbookWorkload } from '@opsloop/moltbook';
 import type { TestDatabase } from './db.ts';
 
 export const API_TOKEN = 'test-api-token-0123456789abcdef';
@@ -23,13 +23,14 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export function createOps(db: TestDatabase, clock: Clock, extraKinds: StepKindDefinition[] = [], random?: () => number) {
+export function createOps(db: TestDatabase, clock: Clock, extraKinds: StepKindDefinition[] = [], random?: () => number, workloads: Workload[] = []) {
   return createOpsDeps({
-    prisma: db.prisma,
+    db,
     clock,
     logger: createLogger({ level: 'silent' }),
     timeZone: 'Asia/Tokyo',
-    stepKinds: [...MOLTBOOK_STEP_KINDS, ...extraKinds],
+    workloads: [moltbookWorkload(), ...workloads],
+    stepKinds: extraKinds,
     random,
   });
 }
@@ -48,7 +49,16 @@ function authed(agent: supertest.Agent) {
 /** The real app on a real port, wired to a test database and (optionally) a fake clock. */
 export async function startTestApp(
   db: TestDatabase,
-  options: { clock?: Clock; random?: () => number; heartbeat?: Partial<HeartbeatDeps>; maxStreams?: number; keepAliveMs?: number; scheduler?: AppDeps['scheduler']; slack?: { signingSecret?: string } } = {},
+  options: {
+    clock?: Clock;
+    random?: () => number;
+    heartbeat?: Partial<HeartbeatDeps>;
+    workloads?: Workload[];
+    maxStreams?: number;
+    keepAliveMs?: number;
+    scheduler?: AppDeps['scheduler'];
+    slack?: { signingSecret?: string };
+  } = {},
 ): Promise<TestApp> {
   const lines: string[] = [];
   const destination = new Writable({
@@ -59,7 +69,7 @@ export async function startTestApp(
   });
   const logger = createLogger({ level: 'info', destination });
   const clock = options.clock ?? new FakeClock(new Date());
-  const ops = { ...createOps(db, clock, [], options.random), logger };
+  const ops = { ...createOps(db, clock, [], options.random, options.workloads), logger };
   const horizon = createEventHorizon({ pool: db.pool, url: db.url, logger });
   const app = createApp({
     db,

@@ -1,8 +1,14 @@
 export * from './types.ts';
 export * from './statuses.ts';
 export * from './catalog.ts';
+export * from './catalog/registeredKinds.ts';
+export * from './catalog/manageKinds.ts';
+export * from './catalog/listenForCatalogChanges.ts';
+export { compileParamsSchema, zodParamsToJsonSchema } from './catalog/paramsSchema.ts';
 export * from './events.ts';
 export * from './policy/schemas.ts';
+export * from './policy/registry.ts';
+export * from './workload.ts';
 export * from './policy/readPolicy.ts';
 export * from './policy/updatePolicy.ts';
 export * from './proposals/validateProposal.ts';

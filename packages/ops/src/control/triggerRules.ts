@@ -4,7 +4,7 @@ import { inTransaction, pgErrorCode, Prisma, type DbClient } from '@opsloop/db';
 import { writeEvents } from '../events.ts';
 import { triggerConditionSchema } from '../heartbeat/evaluateTriggers.ts';
 import type { ProposalDeps } from '../proposals/createProposal.ts';
-import { validateProposal } from '../proposals/validateProposal.ts';
+import { namesInProposal, validateProposal } from '../proposals/validateProposal.ts';
 
 /**
  * A trigger rule as an operator writes it. `condition` is parsed with the evaluator's
@@ -59,14 +59,15 @@ export interface TriggerRuleView {
 
 type Deps = Pick<ProposalDeps, 'prisma' | 'clock' | 'catalog'>;
 
-function checkTemplate(deps: Deps, name: string, template: Record<string, unknown>): void {
+async function checkTemplate(deps: Deps, name: string, template: Record<string, unknown>): Promise<void> {
   const issues: FieldIssue[] = [];
   for (const reserved of ['source', 'proposedBy', 'dedupeKey', 'metadata']) {
     if (reserved in template) issues.push({ path: `proposal_template.${reserved}`, message: 'set by the trigger when it fires' });
   }
   if (issues.length) throw new ValidationError('Invalid trigger rule', issues);
+  const proposal = { ...template, source: 'trigger', proposedBy: `trigger:${name}`, dedupeKey: `trigger:${name}:bucket`, metadata: {} };
   try {
-    validateProposal(deps.catalog, { ...template, source: 'trigger', proposedBy: `trigger:${name}`, dedupeKey: `trigger:${name}:bucket`, metadata: {} }, ['proposal_template']);
+    validateProposal(await deps.catalog.resolve(namesInProposal(proposal)), proposal, ['proposal_template']);
   } catch (error) {
     if (error instanceof ValidationError) throw new ValidationError('Invalid trigger rule', error.issues);
     throw error;
@@ -88,10 +89,10 @@ export async function getTriggerRule(db: DbClient, id: string): Promise<TriggerR
   return rule;
 }
 
-function parseRule(deps: Deps, input: unknown): z.output<typeof triggerRuleInputSchema> {
+async function parseRule(deps: Deps, input: unknown): Promise<z.output<typeof triggerRuleInputSchema>> {
   const parsed = triggerRuleInputSchema.safeParse(input);
   if (!parsed.success) throw ValidationError.fromZod(parsed.error, [], 'Invalid trigger rule');
-  checkTemplate(deps, parsed.data.name, parsed.data.proposal_template);
+  await checkTemplate(deps, parsed.data.name, parsed.data.proposal_template);
   return parsed.data;
 }
 
@@ -108,8 +109,8 @@ function nameTaken(error: unknown, name: string): never {
 }
 
 /** Validated like the evaluator reads it; 409 when the name is taken. Writes `trigger_rule:created`. */
-export function createTriggerRule(deps: Deps, input: unknown, by: string): Promise<TriggerRuleView> {
-  const rule = parseRule(deps, input);
+export async function createTriggerRule(deps: Deps, input: unknown, by: string): Promise<TriggerRuleView> {
+  const rule = await parseRule(deps, input);
   const now = deps.clock.now();
   return inTransaction(deps.prisma, async (tx) => {
     const [row] = await tx.$queryRaw<{ id: string }[]>`
@@ -135,7 +136,7 @@ export function updateTriggerRule(deps: Deps, id: string, patch: unknown, by: st
     const [current] = await tx.$queryRaw<{ name: string; description: string | null; event_kind: string; condition: unknown; cooldown_minutes: number; proposal_template: unknown; enabled: boolean }[]>`
       SELECT name, description, event_kind, condition, cooldown_minutes, proposal_template, enabled FROM ops_trigger_rules WHERE id = ${id}::uuid FOR UPDATE`;
     if (!current) throw new NotFoundError('trigger rule');
-    const rule = parseRule(deps, { ...current, ...fields.data });
+    const rule = await parseRule(deps, { ...current, ...fields.data });
     await tx.$executeRaw`
       UPDATE ops_trigger_rules SET name = ${rule.name}, description = ${rule.description ?? null}, event_kind = ${rule.event_kind},
         condition = ${JSON.stringify(rule.condition)}::jsonb, cooldown_minutes = ${rule.cooldown_minutes},

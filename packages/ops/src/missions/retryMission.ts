@@ -3,7 +3,6 @@ import { inTransaction, withTransientRetry, type Prisma } from '@opsloop/db';
 import { writeEvents } from '../events.ts';
 import { evaluateCapGate, evaluatePolicyGates, readDecisionPolicy } from '../proposals/gates.ts';
 import type { ProposalDeps } from '../proposals/createProposal.ts';
-import type { Skill } from '../proposals/validateProposal.ts';
 import type { MissionStatus, StepStatus } from '../statuses.ts';
 
 export interface RetryResult {
@@ -30,7 +29,7 @@ export interface RetryResult {
 export function retryMission(deps: ProposalDeps, missionId: string, input: { by: string }, tx?: Prisma.TransactionClient): Promise<RetryResult> {
   const run = async (t: Prisma.TransactionClient): Promise<RetryResult> => {
     const now = deps.clock.now();
-    const [mission] = await t.$queryRaw<{ id: string; status: MissionStatus; proposal_id: string; skill: Skill; trace_id: string; title: string }[]>`
+    const [mission] = await t.$queryRaw<{ id: string; status: MissionStatus; proposal_id: string; skill: string; trace_id: string; title: string }[]>`
       SELECT id, status, proposal_id, skill, trace_id, title FROM ops_missions WHERE id = ${missionId}::uuid FOR UPDATE`;
     if (!mission) throw new NotFoundError('mission');
     if (mission.status === 'queued' || mission.status === 'running') {

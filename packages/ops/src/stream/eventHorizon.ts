@@ -26,7 +26,7 @@
 import { EventEmitter } from 'node:events';
 import type pg from 'pg';
 import type { Logger } from '@opsloop/core';
-import { listenOn } from '../worker/notifier.ts';
+import { listen } from '../worker/notifier.ts';
 
 export interface EventHorizon {
   /** The largest id every reader may read up to; undefined until the first tick resolves. */
@@ -161,7 +161,8 @@ export function createEventHorizon(o: EventHorizonOptions): EventHorizon {
     });
   }
 
-  const listener = o.url ? listenOn(o.url, 'opsloop_events', log, wake) : undefined;
+  // A tick after every (re)connect catches up on what was committed while it was down.
+  const listener = o.url ? listen(o.url, log, 'opsloop_events', { notify: wake, up: wake }) : undefined;
   wake();
 
   return {
