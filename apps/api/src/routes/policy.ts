@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { listPolicy, updatePolicy, type ProposalDeps } from '@opsloop/ops';
+import { storedJson, storedString } from '@opsloop/core';
 import type { RouteGroup } from '../http/route.ts';
 
 const row = z.object({}).loose();
@@ -21,8 +22,8 @@ export function policyRoutes(g: RouteGroup, ops: ProposalDeps): void {
     tags: ['policy'],
     summary: "Write one policy key, validated by the key's schema (writes policy:changed)",
     auth: 'write',
-    params: z.object({ key: z.string().min(1).max(100) }),
-    body: z.object({ value: z.json(), changedBy: z.string().max(100).optional() }).strict(),
+    params: z.object({ key: storedString().min(1).max(100) }),
+    body: z.object({ value: storedJson(), changedBy: storedString().max(100).optional() }).strict(),
     responses: { 200: { description: 'The new row', schema: z.object({ policy: row }) }, 404: { description: 'not_found: unknown key' } },
     handler: async ({ params, body }) => ({ policy: await updatePolicy(ops, params.key, body.value, body.changedBy) }),
   });
