@@ -3,8 +3,8 @@ import type { Server } from 'node:http';
 import { Writable } from 'node:stream';
 import supertest from 'supertest';
 import { createLogger, FakeClock, type Clock } from '@opsloop/core';
-import { createOpsDeps, createOpsMetrics, type HeartbeatDeps, type OpsMetrics, type StepKindDefinition, type Workload } from '@opsloop/ops';
-import { createApp, type BackupApi } from '@opsloop/api';
+import { createEventHorizon, createOpsDeps, createOpsMetrics, type HeartbeatDeps, type OpsMetrics, type StepKindDefinition, type Workload } from '@opsloop/ops';
+import { createApp, type AppDeps, type BackupApi } from '@opsloop/api';
 import { moltbookWorkload } from '@opsloop/moltbook';
 import type { TestDatabase } from './db.ts';
 
@@ -42,6 +42,7 @@ function authed(agent: supertest.Agent) {
     get: (path: string) => agent.get(path).set(auth),
     post: (path: string, body?: object) => agent.post(path).set(auth).send(body),
     put: (path: string, body?: object) => agent.put(path).set(auth).send(body),
+    patch: (path: string, body?: object) => agent.patch(path).set(auth).send(body),
     delete: (path: string) => agent.delete(path).set(auth),
   };
 }
@@ -54,6 +55,10 @@ export async function startTestApp(
     random?: () => number;
     heartbeat?: Partial<HeartbeatDeps>;
     workloads?: Workload[];
+    maxStreams?: number;
+    keepAliveMs?: number;
+    scheduler?: AppDeps['scheduler'];
+    slack?: { signingSecret?: string };
     authFailuresPerMinute?: number;
     trustProxy?: boolean | number | string;
     backups?: BackupApi;
@@ -71,6 +76,7 @@ export async function startTestApp(
   const clock = options.clock ?? new FakeClock(new Date());
   const metrics = createOpsMetrics({ pool: db.pool, clock });
   const ops = { ...createOps(db, clock, [], options.random, options.workloads), logger, observer: metrics.observer };
+  const horizon = createEventHorizon({ pool: db.pool, url: db.url, logger });
   const app = createApp({
     db,
     logger,
@@ -82,6 +88,9 @@ export async function startTestApp(
     metrics,
     metricsToken: options.metricsToken,
     backups: options.backups,
+    scheduler: options.scheduler,
+    slack: { signingSecret: options.slack?.signingSecret },
+    eventStream: { horizon, maxStreams: options.maxStreams, keepAliveMs: options.keepAliveMs },
   });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -96,7 +105,10 @@ export async function startTestApp(
     clock,
     metrics,
     logs: () => lines.join(''),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: async () => {
+      await horizon.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
   };
 }
 

@@ -3,6 +3,9 @@ import { hostname } from 'node:os';
 import { systemClock, type Clock, type Config, type Logger } from '@opsloop/core';
 import { createDatabase, migrate, seed, startEmbeddedPostgres, type Database, type EmbeddedPostgres } from '@opsloop/db';
 import {
+  createEventHorizon,
+  slackMessageSink,
+  startApprovalNotifier,
   slackSink,
   createLlmClient,
   promoteInsights,
@@ -118,8 +121,11 @@ export async function startService(config: Config, logger: Logger, overrides: { 
         },
       })
     : undefined;
+  const horizon = createEventHorizon({ pool: db.pool, url, logger });
   const app = createApp({
     db,
+    eventStream: { horizon, maxStreams: config.EVENT_STREAM_MAX },
+    slack: { signingSecret: config.SLACK_SIGNING_SECRET },
     logger,
     config,
     tokens,
@@ -164,6 +170,10 @@ export async function startService(config: Config, logger: Logger, overrides: { 
   sampler.start();
   // Not awaited: the start-up catch-up runs in the background.
   void scheduler?.start();
+  // Pending proposals that wait for a person go to Slack with Approve / Reject buttons.
+  const approvals = config.SLACK_WEBHOOK_URL
+    ? startApprovalNotifier({ ...ops, logger: logger.child({ component: 'slack-approvals' }), sink: slackMessageSink(config.SLACK_WEBHOOK_URL) }, horizon)
+    : undefined;
   phase = 'ready';
   logger.info({ port }, 'opsloop API listening');
 
@@ -176,6 +186,9 @@ export async function startService(config: Config, logger: Logger, overrides: { 
       phase = 'shutting down';
       const started = Date.now();
       logger.info({ graceMs: config.SHUTDOWN_GRACE_MS }, 'shutting down: /ready is 503, no new connections, draining requests, steps and scheduled jobs');
+      // Live event streams never end by themselves: close them so the server can drain.
+      await approvals?.stop();
+      await horizon.close();
       await Promise.all([closeServer(server, config.SHUTDOWN_GRACE_MS), worker?.stop(config.SHUTDOWN_GRACE_MS), scheduler?.stop(config.SHUTDOWN_GRACE_MS)]);
       await listener?.close();
       await catalogListener.close();

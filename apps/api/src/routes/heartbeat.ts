@@ -1,35 +1,45 @@
-import { Router } from 'express';
 import { z } from 'zod';
 import { dailySummary, heartbeatPhases, lastHeartbeat, runHeartbeat, type HeartbeatDeps } from '@opsloop/ops';
 import { queryDate } from '@opsloop/core';
-import { parse } from '../http/validate.ts';
+import type { RouteGroup } from '../http/route.ts';
 
-/** POST /heartbeat: the API router lets the heartbeat token through for this route only. */
-export function heartbeatRoutes(deps: HeartbeatDeps): Router {
-  const router = Router();
+const row = z.object({}).loose();
+
+export function heartbeatRoutes(g: RouteGroup, deps: HeartbeatDeps): void {
   const phases = heartbeatPhases(deps);
 
-  router.post('/heartbeat', async (req, res) => {
-    const outcome = await runHeartbeat(deps, phases, `http:${req.ip ?? 'unknown'}`);
-    if (outcome.status === 'already_running') {
-      res.status(409).json(outcome);
-      return;
-    }
-    res.json(outcome);
+  g.add({
+    method: 'post',
+    path: '/heartbeat',
+    tags: ['heartbeat'],
+    summary: 'Run the heartbeat (heartbeat token or API token)',
+    auth: 'heartbeat',
+    responses: { 200: { description: 'Each phase with its result, duration and error', schema: row }, 409: { description: 'Another heartbeat is running', schema: row } },
+    handler: async (_input, req, res) => {
+      const outcome = await runHeartbeat(deps, phases, `http:${req.ip ?? 'unknown'}`);
+      if (outcome.status === 'already_running') res.status(409);
+      return outcome;
+    },
   });
-  return router;
-}
 
-const summaryQuery = z.object({ date: queryDate().optional() });
+  g.add({
+    method: 'get',
+    path: '/heartbeat/last',
+    tags: ['heartbeat'],
+    summary: 'The last completed heartbeat with each phase',
+    auth: 'read',
+    responses: { 200: { description: 'The heartbeat (null before the first)', schema: z.object({ heartbeat: row.nullable() }) } },
+    handler: async () => ({ heartbeat: await lastHeartbeat(deps.prisma) }),
+  });
 
-export function opsReportRoutes(deps: HeartbeatDeps): Router {
-  const router = Router();
-  router.get('/heartbeat/last', async (_req, res) => {
-    res.json({ heartbeat: await lastHeartbeat(deps.prisma) });
+  g.add({
+    method: 'get',
+    path: '/summary/daily',
+    tags: ['heartbeat'],
+    summary: "A day's summary (default today in OPS_TIMEZONE)",
+    auth: 'read',
+    query: z.object({ date: queryDate().optional() }),
+    responses: { 200: { description: 'The summary', schema: row } },
+    handler: ({ query }) => dailySummary(deps, query.date),
   });
-  router.get('/summary/daily', async (req, res) => {
-    const { date } = parse(summaryQuery, req.query, 'query');
-    res.json(await dailySummary(deps, date));
-  });
-  return router;
 }

@@ -1,24 +1,30 @@
-import { Router } from 'express';
 import { z } from 'zod';
 import { listPolicy, updatePolicy, type ProposalDeps } from '@opsloop/ops';
 import { storedJson, storedString } from '@opsloop/core';
-import { parse } from '../http/validate.ts';
+import type { RouteGroup } from '../http/route.ts';
 
-const policyParams = z.object({ key: storedString().min(1).max(100) });
-const policyBody = z.object({ value: storedJson(), changedBy: storedString().max(100).optional() }).strict();
+const row = z.object({}).loose();
 
-export function policyRoutes(ops: ProposalDeps): Router {
-  const router = Router();
-
-  router.get('/policy', async (_req, res) => {
-    res.json({ items: await listPolicy(ops) });
+export function policyRoutes(g: RouteGroup, ops: ProposalDeps): void {
+  g.add({
+    method: 'get',
+    path: '/policy',
+    tags: ['policy'],
+    summary: 'Every policy key with its value',
+    auth: 'read',
+    responses: { 200: { description: 'Policy rows', schema: z.object({ items: z.array(row) }) } },
+    handler: async () => ({ items: await listPolicy(ops) }),
   });
 
-  router.put('/policy/:key', async (req, res) => {
-    const { key } = parse(policyParams, req.params, 'params');
-    const body = parse(policyBody, req.body, 'body');
-    res.json({ policy: await updatePolicy(ops, key, body.value, body.changedBy) });
+  g.add({
+    method: 'put',
+    path: '/policy/:key',
+    tags: ['policy'],
+    summary: "Write one policy key, validated by the key's schema (writes policy:changed)",
+    auth: 'write',
+    params: z.object({ key: storedString().min(1).max(100) }),
+    body: z.object({ value: storedJson(), changedBy: storedString().max(100).optional() }).strict(),
+    responses: { 200: { description: 'The new row', schema: z.object({ policy: row }) }, 404: { description: 'not_found: unknown key' } },
+    handler: async ({ params, body }) => ({ policy: await updatePolicy(ops, params.key, body.value, body.changedBy) }),
   });
-
-  return router;
 }

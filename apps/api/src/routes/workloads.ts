@@ -1,18 +1,26 @@
-import { Router } from 'express';
-import { workloadRoutes, type WorkloadDeps } from '@opsloop/ops';
-import { parse } from '../http/validate.ts';
+import { z } from 'zod';
+import { workloadRoutes as routesOf, type WorkloadDeps } from '@opsloop/ops';
+import type { RouteGroup } from '../http/route.ts';
+
+type AnyObject = z.ZodObject<z.ZodRawShape>;
+const asObject = (schema: z.ZodType | undefined) => (schema instanceof z.ZodObject ? (schema as AnyObject) : undefined);
 
 /**
  * The workloads' own routes (described in packages without Express), mounted under
- * /api/ops behind the API token, and GET /workloads: what each workload registered, for
- * the console's navigation and for operators.
+ * /api/ops behind the API token and documented like every other route, and GET
+ * /workloads: what each workload registered, for the console's navigation and for operators.
  */
-export function workloadRouter(ops: WorkloadDeps): Router {
-  const router = Router();
+export function workloadRoutes(g: RouteGroup, ops: WorkloadDeps): void {
   const workloads = ops.workloads ?? [];
 
-  router.get('/workloads', (_req, res) => {
-    res.json({
+  g.add({
+    method: 'get',
+    path: '/workloads',
+    tags: ['workloads'],
+    summary: 'Registered workloads: step kinds, policy keys, summary sections, console pages, routes',
+    auth: 'read',
+    responses: { 200: { description: 'Workloads', schema: z.object({ items: z.array(z.object({ name: z.string() }).loose()) }) } },
+    handler: () => ({
       items: workloads.map((w) => ({
         name: w.name,
         stepKinds: (w.stepKinds ?? []).map((k) => k.kind),
@@ -21,20 +29,26 @@ export function workloadRouter(ops: WorkloadDeps): Router {
         consolePages: w.consolePages ?? [],
         routes: (w.routes?.(ops) ?? []).map((r) => ({ method: r.method.toUpperCase(), path: `/api/ops${r.path}`, summary: r.summary })),
       })),
-    });
+    }),
   });
 
-  for (const route of workloadRoutes(workloads, ops)) {
-    router[route.method](route.path, async (req, res) => {
-      const input = {
-        params: route.params ? parse(route.params, req.params, 'params') : req.params,
-        query: route.query ? parse(route.query, req.query, 'query') : {},
-        body: route.body ? parse(route.body, req.body, 'body') : undefined,
-      };
-      const result = await route.handle(input);
-      if (result === undefined) res.status(route.status ?? 204).end();
-      else res.status(route.status ?? 200).json(result);
+  for (const route of routesOf(workloads, ops)) {
+    g.add({
+      method: route.method,
+      path: route.path,
+      tags: ['workloads'],
+      summary: route.summary,
+      auth: route.method === 'get' ? 'read' : 'write',
+      params: asObject(route.params),
+      query: asObject(route.query),
+      body: route.body,
+      responses: { [route.status ?? 200]: { description: route.summary } },
+      handler: async (input, _req, res) => {
+        const result = await route.handle(input);
+        if (result === undefined) res.status(route.status ?? 204).end();
+        else res.status(route.status ?? 200);
+        return result;
+      },
     });
   }
-  return router;
 }
