@@ -40,11 +40,26 @@ export interface ClaimOptions {
  * statement (parsed once per connection, no ORM in between).
  */
 export async function claimSteps(deps: Pick<OpsDeps, 'pool' | 'clock' | 'observer'>, o: ClaimOptions): Promise<ClaimedStep[]> {
-  if (o.kinds.length === 0 || o.max <= 0) return [];
+  return (await claimBatch(deps, o)).steps;
+}
+
+/**
+ * claimSteps, and whether claimable steps were left behind (`more`): the claim picks
+ * one row beyond `max` to know. The in-process worker uses it to claim again or wake a
+ * peer only when there is something to take, instead of on speculation.
+ */
+export async function claimBatch(deps: Pick<OpsDeps, 'pool' | 'clock' | 'observer'>, o: ClaimOptions): Promise<{ steps: ClaimedStep[]; more: boolean }> {
+  if (o.kinds.length === 0 || o.max <= 0) return { steps: [], more: false };
   const now = deps.clock.now();
-  const { rows } = await deps.pool.query<ClaimedStep>({ name: 'opsloop_claim_steps', text: CLAIM_SQL, values: [o.kinds, now, o.max, o.workerId, o.leaseSeconds ?? null] });
+  const { rows } = await deps.pool.query<ClaimedStep & { more?: boolean }>({
+    name: 'opsloop_claim_steps',
+    text: CLAIM_SQL,
+    values: [o.kinds, now, o.max, o.workerId, o.leaseSeconds ?? null],
+  });
+  const more = rows[0]?.more === true;
+  for (const row of rows) delete row.more;
   if (rows.length) deps.observer?.stepsClaimed(rows, now);
-  return rows;
+  return { steps: rows, more };
 }
 
 // $1 kinds, $2 now, $3 max, $4 worker id, $5 lease seconds (null: the policy's).
@@ -55,15 +70,18 @@ export const CLAIM_SQL = `
     -- The kill switch, checked in the claim itself: only a stored {"enabled": false}
     -- stops claims (picking 0 rows); a malformed value does not, matching the policy
     -- reader, which keeps the last valid value (seeded: enabled).
-    SELECT id FROM opsloop_pick_steps($1::text[], $2::timestamptz,
-      CASE WHEN EXISTS (SELECT 1 FROM ops_policy WHERE key = 'system_enabled' AND value -> 'enabled' = 'false'::jsonb) THEN 0 ELSE $3::int END)
+    -- One row beyond $3 is picked (and released at commit) only to tell whether more
+    -- were left behind.
+    SELECT id, n FROM opsloop_pick_steps($1::text[], $2::timestamptz,
+      CASE WHEN EXISTS (SELECT 1 FROM ops_policy WHERE key = 'system_enabled' AND value -> 'enabled' = 'false'::jsonb) THEN 0 ELSE $3::int + 1 END)
+      WITH ORDINALITY AS p(id, n)
   ), claimed AS (
     UPDATE ops_mission_steps s
     SET status = 'running', attempts = s.attempts + 1, lease_owner = $4::text, lease_token = gen_random_uuid(),
         lease_expires_at = $2::timestamptz + make_interval(secs => (SELECT seconds FROM lease)), started_at = coalesce(s.started_at, $2::timestamptz), updated_at = $2::timestamptz
     -- = ANY(ARRAY(...)) rather than a join: a primary-key lookup per picked id whatever
     -- the statistics say (a join planned from stale estimates hashes the whole table).
-    WHERE s.id = ANY(ARRAY(SELECT id FROM picked))
+    WHERE s.id = ANY(ARRAY(SELECT id FROM picked WHERE n <= $3::int))
     RETURNING s.*
   ), runs AS (
     INSERT INTO ops_step_runs (step_id, mission_id, attempt, kind, worker_id, lease_token, started_at, outcome)
@@ -84,5 +102,6 @@ export const CLAIM_SQL = `
   )
   SELECT id, mission_id AS "missionId", position, kind, skill, params, attempts AS attempt, max_attempts AS "maxAttempts",
          timeout_seconds AS "timeoutSeconds", lease_token AS "leaseToken", lease_expires_at AS "leaseExpiresAt",
-         (SELECT seconds FROM lease) AS "leaseSeconds", trace_id AS "traceId", run_after AS "runAfter"
+         (SELECT seconds FROM lease) AS "leaseSeconds", trace_id AS "traceId", run_after AS "runAfter",
+         (SELECT count(*) FROM picked) > $3::int AS more
   FROM claimed ORDER BY run_after, id`;

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { backoffDelayMs, type Logger } from '@opsloop/core';
 import type { PrismaClient } from '@opsloop/db';
 import type { OpsDeps } from '../types.ts';
-import { claimSteps, type ClaimedStep } from '../steps/claimSteps.ts';
+import { claimBatch, type ClaimedStep } from '../steps/claimSteps.ts';
 import { completeSteps, extendLease, failStep, releaseSteps, type CompleteInput, type CompleteOutcome } from '../steps/settleStep.ts';
 import { createBatcher } from './batcher.ts';
 
@@ -52,8 +52,8 @@ export interface Worker {
   /** Free slots: how many more steps it would claim now. */
   idle(): number;
   /**
-   * Called when a claim filled every free slot: more steps may be queued, and this worker
-   * cannot take them. wakeOne sets it to wake an idle peer.
+   * Called when a claim left claimable steps behind and this worker has no free slot for
+   * them. wakeOne sets it to wake an idle peer.
    */
   onFull(handOff: () => void): void;
 }
@@ -66,9 +66,10 @@ export interface Worker {
  *
  * One notification can stand for more steps than the woken worker has room for (one
  * NOTIFY per kind for a batch of completions, a release, a worker that was already
- * claiming when it was picked and fills up with older steps). A worker that has room
- * left claims again by itself; one that a claim filled hands the wake-up on to an idle
- * peer, so no step waits for the poll while a worker sleeps.
+ * claiming when it was picked and fills up with older steps). The claim says when it
+ * left steps behind: a worker with room left claims again by itself, one without hands
+ * the wake-up on to an idle peer, so no step waits for the poll while a worker sleeps;
+ * and nobody claims on speculation.
  */
 export function wakeOne(workers: readonly Worker[]): () => void {
   let next = 0;
@@ -80,6 +81,9 @@ export function wakeOne(workers: readonly Worker[]): () => void {
         return w.wake();
       }
     }
+    // Every slot busy: the next worker takes the wake-up as owed and claims as soon as
+    // one of its steps finishes.
+    if (!except && workers.length) workers[next]!.wake();
   };
   for (const w of workers) w.onFull(() => wakeIdle(w));
   return () => wakeIdle();
@@ -106,6 +110,10 @@ export function createWorker(o: WorkerOptions): Worker {
   let loop: Promise<void> | undefined;
   let wakeUp: (() => void) | undefined;
   let pendingWake = false;
+  /** Woken while every slot was busy: claim as soon as one frees. */
+  let owed = false;
+  /** The last claim left claimable steps behind. */
+  let mayHaveMore = false;
   let handOff: (() => void) | undefined;
 
   const wake = () => {
@@ -166,35 +174,44 @@ export function createWorker(o: WorkerOptions): Worker {
   async function mainLoop(): Promise<void> {
     let consecutiveErrors = 0;
     while (!stopping) {
+      const woke = pendingWake;
       pendingWake = false;
       const free = concurrency - active.size;
-      let claimed: ClaimedStep[] = [];
-      if (free > 0) {
-        try {
-          claimed = await claimSteps(deps, { workerId, kinds, max: free, leaseSeconds });
-          consecutiveErrors = 0;
-        } catch (error) {
-          consecutiveErrors++;
-          log.error({ err: error, consecutiveErrors }, 'claim failed');
-          await waitForWake(backoffDelayMs(consecutiveErrors, 200, 30_000));
-          continue;
-        }
+      if (free <= 0) {
+        if (woke) owed = true;
+        await waitForWake(pollMs);
+        continue;
       }
-      for (const step of claimed) {
+      let batch: { steps: ClaimedStep[]; more: boolean };
+      try {
+        batch = await claimBatch(deps, { workerId, kinds, max: free, leaseSeconds });
+        consecutiveErrors = 0;
+        owed = false;
+        mayHaveMore = batch.more;
+      } catch (error) {
+        consecutiveErrors++;
+        log.error({ err: error, consecutiveErrors }, 'claim failed');
+        await waitForWake(backoffDelayMs(consecutiveErrors, 200, 30_000));
+        continue;
+      }
+      for (const step of batch.steps) {
         const abort = new AbortController();
         const done = run(step, abort)
           .catch((error: unknown) => log.error({ err: error }, 'unexpected worker error'))
           .finally(() => {
             active.delete(step.id);
-            wake();
+            // A freed slot claims only when there is reason to: a wake-up that came while
+            // every slot was busy, or steps the last claim left behind. Otherwise new work
+            // arrives with its NOTIFY (and the poll covers a lost one).
+            if (owed || mayHaveMore || stopping) wake();
           });
         active.set(step.id, { step, abort, done });
       }
-      // A full batch means more may be waiting: claim again at once, or, with no room
-      // left, let an idle peer claim them.
-      if (claimed.length > 0 && claimed.length === free) {
-        if (concurrency - active.size === 0) handOff?.();
-        continue;
+      // Steps were left behind: claim again at once, or, with no room left, let an idle
+      // peer claim them.
+      if (batch.more) {
+        if (concurrency - active.size > 0) continue;
+        handOff?.();
       }
       await waitForWake(pollMs);
     }
