@@ -3,3 +3,4 @@ export * from './clock.ts';
 export * from './logger.ts';
 export * from './config.ts';
 export * from './retry.ts';
+export * from './jsonDiff.ts';

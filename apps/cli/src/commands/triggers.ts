@@ -1,0 +1,32 @@
+import type { Command } from 'commander';
+import { apiClient, emit, type CliContext } from '../context.ts';
+import { table, when } from '../output.ts';
+
+interface TriggerRule {
+  id: string;
+  name: string;
+  eventKind?: string;
+  enabled: boolean;
+  fireCount?: number;
+  lastFiredAt?: string | null;
+  cooldownUntil?: string | null;
+}
+
+export function registerTriggerCommands(program: Command, ctx: CliContext): void {
+  program
+    .command('triggers')
+    .description('trigger rules with how often and when they last fired')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const answer = await apiClient(ctx, cmd).get<{ items: TriggerRule[] }>('/triggers');
+      emit(ctx, cmd, answer, () =>
+        table(answer.items, [
+          { header: 'id', value: (t) => t.id },
+          { header: 'name', value: (t) => t.name },
+          { header: 'enabled', value: (t) => (t.enabled ? 'yes' : 'no') },
+          { header: 'fired', value: (t) => t.fireCount ?? 0 },
+          { header: 'last fired', value: (t) => when(t.lastFiredAt) },
+          { header: 'cooldown until', value: (t) => when(t.cooldownUntil) },
+        ], 'no trigger rules'),
+      );
+    });
+}
