@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import { Writable } from 'node:stream';
 import supertest from 'supertest';
 import { createLogger, FakeClock, type Clock } from '@opsloop/core';
-import { createOpsDeps, type HeartbeatDeps, type StepKindDefinition } from '@opsloop/ops';
+import { createEventHorizon, createOpsDeps, type HeartbeatDeps, type StepKindDefinition } from '@opsloop/ops';
 import { createApp } from '@opsloop/api';
 import { MOLTBOOK_STEP_KINDS } from '@opsloop/moltbook';
 import type { TestDatabase } from './db.ts';
@@ -46,7 +46,7 @@ function authed(agent: supertest.Agent) {
 /** The real app on a real port, wired to a test database and (optionally) a fake clock. */
 export async function startTestApp(
   db: TestDatabase,
-  options: { clock?: Clock; random?: () => number; heartbeat?: Partial<HeartbeatDeps> } = {},
+  options: { clock?: Clock; random?: () => number; heartbeat?: Partial<HeartbeatDeps>; maxStreams?: number; keepAliveMs?: number; slack?: { signingSecret?: string; webhookUrl?: string } } = {},
 ): Promise<TestApp> {
   const lines: string[] = [];
   const destination = new Writable({
@@ -58,6 +58,7 @@ export async function startTestApp(
   const logger = createLogger({ level: 'info', destination });
   const clock = options.clock ?? new FakeClock(new Date());
   const ops = { ...createOps(db, clock, [], options.random), logger };
+  const horizon = createEventHorizon({ pool: db.pool, url: db.url, logger });
   const app = createApp({
     db,
     logger,
@@ -66,6 +67,7 @@ export async function startTestApp(
     readiness: { notReadyReason: () => undefined },
     ops,
     heartbeat: { ...ops, pool: db.pool, heartbeatWindowMinutes: 15, ...options.heartbeat },
+    eventStream: { horizon, maxStreams: options.maxStreams, keepAliveMs: options.keepAliveMs },
   });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -79,7 +81,10 @@ export async function startTestApp(
     ops,
     clock,
     logs: () => lines.join(''),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: async () => {
+      await horizon.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
   };
 }
 

@@ -4,14 +4,19 @@ import { pinoHttp } from 'pino-http';
 import type { Config, Logger } from '@opsloop/core';
 import type { Database } from '@opsloop/db';
 import type { HeartbeatDeps, OpsDeps, ProposalDeps, Scheduler } from '@opsloop/ops';
-import { errorHandler, notFound, requireJsonBody } from './http/errors.ts';
+import { errorHandler, notFound } from './http/errors.ts';
 import { requireToken, type AuthTokens } from './http/auth.ts';
+import { RouteRegistry } from './http/route.ts';
+import { buildOpenApi } from './http/openapi.ts';
+import { docsRoutes } from './http/docs.ts';
 import { healthRoutes, type Readiness } from './routes/health.ts';
+import { scheduleRoutes } from './routes/schedule.ts';
+import { eventStreamRoutes, type EventStreamOptions } from './routes/eventStream.ts';
 import { proposalRoutes } from './routes/proposals.ts';
 import { missionRoutes } from './routes/missions.ts';
 import { policyRoutes } from './routes/policy.ts';
 import { stepRoutes } from './routes/steps.ts';
-import { heartbeatRoutes, opsReportRoutes } from './routes/heartbeat.ts';
+import { heartbeatRoutes } from './routes/heartbeat.ts';
 
 export interface AppDeps {
   db: Database;
@@ -24,8 +29,11 @@ export interface AppDeps {
   heartbeat: HeartbeatDeps;
   /** Absent when SCHEDULER_ENABLED=false: GET /api/ops/schedule then lists nothing. */
   scheduler?: Pick<Scheduler, 'status'>;
+  /** The live event stream's horizon and limits; without it the stream answers 503. */
+  eventStream?: EventStreamOptions;
 }
 
+const API_VERSION = '0.1.0';
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
 /** Builds the HTTP app from its dependencies; service.ts wires the real ones. */
@@ -46,25 +54,37 @@ export function createApp(deps: AppDeps): Express {
       autoLogging: { ignore: (req) => req.url === '/health' },
     }),
   );
-  app.use(healthRoutes(deps));
-  app.use(heartbeatRoutes(deps.heartbeat, deps.tokens));
+  const registry = new RouteRegistry(deps.tokens, deps.config.BODY_LIMIT);
+  const root = registry.router();
+  healthRoutes(root, deps);
+  const api = registry.router('/api/ops');
+  heartbeatRoutes(api, deps.heartbeat);
+  proposalRoutes(api, deps.ops);
+  // Before missionRoutes: /events/stream must not be taken for /events/:id.
+  eventStreamRoutes(api, deps.ops, deps.eventStream ?? {});
+  missionRoutes(api, deps.ops);
+  policyRoutes(api, deps.ops);
+  stepRoutes(api, deps.ops);
+  scheduleRoutes(api, deps);
 
-  // Every /api/ops route needs the API token (reads too: they expose operations data).
-  // Authenticate before parsing the body, so an unauthenticated caller cannot make us
-  // read 1 MB of JSON.
-  const api = express.Router();
-  api.use(requireToken(deps.tokens, 'api'));
-  api.use(requireJsonBody);
-  api.use(express.json({ limit: deps.config.BODY_LIMIT, type: 'application/json' }));
-  api.use(proposalRoutes(deps.ops));
-  api.use(missionRoutes(deps.ops));
-  api.use(policyRoutes(deps.ops));
-  api.use(stepRoutes(deps.ops));
-  api.use(opsReportRoutes(deps.heartbeat));
-  api.get('/schedule', async (_req, res) => {
-    res.json({ enabled: Boolean(deps.scheduler), jobs: deps.scheduler ? await deps.scheduler.status() : [] });
+  // Built once, on first request, after every route above has registered.
+  let document: Record<string, unknown> | undefined;
+  root.add({
+    method: 'get',
+    path: '/api/openapi.json',
+    tags: ['meta'],
+    summary: 'This OpenAPI 3.1 document',
+    auth: 'public',
+    responses: { 200: { description: 'OpenAPI 3.1 document', contentType: 'application/json' } },
+    handler: () => (document ??= buildOpenApi(registry.routes, { title: 'opsloop API', version: API_VERSION, description: 'Closed-loop operations API. Interactive reference at /docs.' })),
   });
-  app.use('/api/ops', api);
+
+  app.use(root.express);
+  app.use(api.express);
+  app.use(docsRoutes());
+  // An unknown /api/ops path answers 401 to a caller without the token, so the API's
+  // shape is not probed anonymously; with the token it is a 404.
+  app.use('/api/ops', requireToken(deps.tokens, 'api'));
 
   app.use(notFound);
   app.use(errorHandler);

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import { systemClock, type Clock, type Config, type Logger } from '@opsloop/core';
 import { createDatabase, migrate, seed, startEmbeddedPostgres, type Database, type EmbeddedPostgres } from '@opsloop/db';
-import { slackSink, createLlmClient, promoteInsights, createOpsDeps, type PhaseContext, type Scheduler, createWorker, listenForSteps, opsHandlers, type Worker } from '@opsloop/ops';
+import { createEventHorizon, slackSink, createLlmClient, promoteInsights, createOpsDeps, type PhaseContext, type Scheduler, createWorker, listenForSteps, opsHandlers, type Worker } from '@opsloop/ops';
 import { assertPinnedBaseUrl, createMoltbookClient, llmReplyWriter, moltbookHandlers, MOLTBOOK_STEP_KINDS, type EngagementDeps } from '@opsloop/moltbook';
 import { createApp } from './app.ts';
 import { buildScheduler, loadSchedule } from './schedule.ts';
@@ -71,8 +71,10 @@ export async function startService(config: Config, logger: Logger, overrides: { 
     sink: config.SLACK_WEBHOOK_URL ? slackSink(config.SLACK_WEBHOOK_URL) : undefined,
   };
   const scheduler = config.SCHEDULER_ENABLED ? buildScheduler(jobs, config, heartbeat, logger) : undefined;
+  const horizon = createEventHorizon({ pool: db.pool, url, logger });
   const app = createApp({
     db,
+    eventStream: { horizon, maxStreams: config.EVENT_STREAM_MAX },
     logger,
     config,
     tokens,
@@ -104,6 +106,8 @@ export async function startService(config: Config, logger: Logger, overrides: { 
     (stopping ??= (async () => {
       phase = 'shutting down';
       logger.info('shutting down: draining requests');
+      // Live event streams never end by themselves: close them so the server can drain.
+      await horizon.close();
       await Promise.all([closeServer(server, config.SHUTDOWN_GRACE_MS), worker?.stop(config.SHUTDOWN_GRACE_MS), scheduler?.stop(config.SHUTDOWN_GRACE_MS)]);
       await listener?.close();
       await db.close();

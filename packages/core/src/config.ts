@@ -54,6 +54,9 @@ export const configSchema = z
     OPENAI_BASE_URL: optionalSecret.pipe(z.url().optional()),
     OPENAI_MODEL: z.string().default('gpt-4o-mini'),
     SLACK_WEBHOOK_URL: optionalSecret.pipe(z.url().optional()),
+    // Control API (issue 11): Slack approvals and the live event stream.
+    SLACK_SIGNING_SECRET: optionalSecret,
+    EVENT_STREAM_MAX: z.coerce.number().int().min(1).max(10_000).default(100),
 
     MOLTBOOK_API_KEY: optionalSecret,
     MOLTBOOK_BASE_URL: z.url().default('https://www.moltbook.com/api/v1'),

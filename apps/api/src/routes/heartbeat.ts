@@ -1,33 +1,44 @@
-import { Router } from 'express';
 import { z } from 'zod';
 import { dailySummary, heartbeatPhases, lastHeartbeat, runHeartbeat, type HeartbeatDeps } from '@opsloop/ops';
-import { requireToken, type AuthTokens } from '../http/auth.ts';
-import { parse } from '../http/validate.ts';
+import type { RouteGroup } from '../http/route.ts';
 
-/** Mounted before the API-token router: the heartbeat caller has its own token. */
-export function heartbeatRoutes(deps: HeartbeatDeps, tokens: AuthTokens): Router {
-  const router = Router();
+const row = z.object({}).loose();
+
+export function heartbeatRoutes(g: RouteGroup, deps: HeartbeatDeps): void {
   const phases = heartbeatPhases(deps);
 
-  router.post('/api/ops/heartbeat', requireToken(tokens, 'heartbeat'), async (req, res) => {
-    const outcome = await runHeartbeat(deps, phases, `http:${req.ip ?? 'unknown'}`);
-    if (outcome.status === 'already_running') {
-      res.status(409).json(outcome);
-      return;
-    }
-    res.json(outcome);
+  g.add({
+    method: 'post',
+    path: '/heartbeat',
+    tags: ['heartbeat'],
+    summary: 'Run the heartbeat (heartbeat token or API token)',
+    auth: 'heartbeat',
+    responses: { 200: { description: 'Each phase with its result, duration and error', schema: row }, 409: { description: 'Another heartbeat is running', schema: row } },
+    handler: async (_input, req, res) => {
+      const outcome = await runHeartbeat(deps, phases, `http:${req.ip ?? 'unknown'}`);
+      if (outcome.status === 'already_running') res.status(409);
+      return outcome;
+    },
   });
-  return router;
-}
 
-export function opsReportRoutes(deps: HeartbeatDeps): Router {
-  const router = Router();
-  router.get('/heartbeat/last', async (_req, res) => {
-    res.json({ heartbeat: await lastHeartbeat(deps.prisma) });
+  g.add({
+    method: 'get',
+    path: '/heartbeat/last',
+    tags: ['heartbeat'],
+    summary: 'The last completed heartbeat with each phase',
+    auth: 'read',
+    responses: { 200: { description: 'The heartbeat (null before the first)', schema: z.object({ heartbeat: row.nullable() }) } },
+    handler: async () => ({ heartbeat: await lastHeartbeat(deps.prisma) }),
   });
-  router.get('/summary/daily', async (req, res) => {
-    const { date } = parse(z.object({ date: z.iso.date().optional() }), req.query, 'query');
-    res.json(await dailySummary(deps, date));
+
+  g.add({
+    method: 'get',
+    path: '/summary/daily',
+    tags: ['heartbeat'],
+    summary: "A day's summary (default today in OPS_TIMEZONE)",
+    auth: 'read',
+    query: z.object({ date: z.iso.date().optional() }),
+    responses: { 200: { description: 'The summary', schema: row } },
+    handler: ({ query }) => dailySummary(deps, query.date),
   });
-  return router;
 }

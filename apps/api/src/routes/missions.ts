@@ -1,50 +1,79 @@
-import { Router } from 'express';
 import { z } from 'zod';
 import { NotFoundError } from '@opsloop/core';
 import { getEvent, getMission, listEvents, listMissions, MISSION_STATUSES, workersStatus, type ProposalDeps } from '@opsloop/ops';
-import { parse } from '../http/validate.ts';
+import type { RouteGroup } from '../http/route.ts';
 import { idParams, listQuery } from './proposals.ts';
 
-export function missionRoutes(ops: ProposalDeps): Router {
-  const router = Router();
+const row = z.object({}).loose();
 
-  router.get('/missions', async (req, res) => {
-    const q = parse(listQuery.extend({ status: z.enum(MISSION_STATUSES).optional() }), req.query, 'query');
-    res.json(await listMissions(ops.prisma, q));
+export const eventsQuery = z.object({
+  kind: z.string().min(1).max(100).optional().meta({ description: 'An event kind, or a prefix pattern like `mission:*`' }),
+  since_id: z.coerce.number().int().min(0).optional(),
+  trace_id: z.uuid().optional(),
+  mission_id: z.uuid().optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+export function missionRoutes(g: RouteGroup, ops: ProposalDeps): void {
+  g.add({
+    method: 'get',
+    path: '/missions',
+    tags: ['missions'],
+    summary: 'List missions (newest first)',
+    auth: 'read',
+    query: listQuery.extend({ status: z.enum(MISSION_STATUSES).optional() }),
+    responses: { 200: { description: 'A page of missions', schema: z.object({ items: z.array(row), nextCursor: z.string().nullable() }).loose() } },
+    handler: ({ query }) => listMissions(ops.prisma, query),
   });
 
-  router.get('/missions/:id', async (req, res) => {
-    const { id } = parse(idParams, req.params, 'params');
-    const mission = await getMission(ops.prisma, id);
-    if (!mission) throw new NotFoundError('mission');
-    res.json({ mission });
+  g.add({
+    method: 'get',
+    path: '/missions/:id',
+    tags: ['missions'],
+    summary: 'One mission with its steps',
+    auth: 'read',
+    params: idParams,
+    responses: { 200: { description: 'The mission', schema: z.object({ mission: row }) }, 404: { description: 'not_found' } },
+    handler: async ({ params }) => {
+      const mission = await getMission(ops.prisma, params.id);
+      if (!mission) throw new NotFoundError('mission');
+      return { mission };
+    },
   });
 
-  router.get('/events', async (req, res) => {
-    const q = parse(
-      z.object({
-        kind: z.string().min(1).max(100).optional(),
-        since_id: z.coerce.number().int().min(0).optional(),
-        trace_id: z.uuid().optional(),
-        mission_id: z.uuid().optional(),
-        limit: z.coerce.number().int().min(1).max(1000).default(100),
-      }),
-      req.query,
-      'query',
-    );
-    res.json(await listEvents(ops.prisma, { kind: q.kind, sinceId: q.since_id, traceId: q.trace_id, missionId: q.mission_id, limit: q.limit }));
+  g.add({
+    method: 'get',
+    path: '/events',
+    tags: ['events'],
+    summary: 'List events (oldest first)',
+    auth: 'read',
+    query: eventsQuery,
+    responses: { 200: { description: 'A page of events', schema: z.object({ items: z.array(row), nextSinceId: z.number().nullable() }).loose() } },
+    handler: ({ query: q }) => listEvents(ops.prisma, { kind: q.kind, sinceId: q.since_id, traceId: q.trace_id, missionId: q.mission_id, limit: q.limit }),
   });
 
-  router.get('/events/:id', async (req, res) => {
-    const { id } = parse(z.object({ id: z.coerce.number().int().min(1) }), req.params, 'params');
-    const event = await getEvent(ops.prisma, id);
-    if (!event) throw new NotFoundError('event');
-    res.json({ event });
+  g.add({
+    method: 'get',
+    path: '/events/:id',
+    tags: ['events'],
+    summary: 'One event',
+    auth: 'read',
+    params: z.object({ id: z.coerce.number().int().min(1) }),
+    responses: { 200: { description: 'The event', schema: z.object({ event: row }) }, 404: { description: 'not_found' } },
+    handler: async ({ params }) => {
+      const event = await getEvent(ops.prisma, params.id);
+      if (!event) throw new NotFoundError('event');
+      return { event };
+    },
   });
 
-  router.get('/workers/status', async (_req, res) => {
-    res.json(await workersStatus(ops.prisma, ops.clock.now()));
+  g.add({
+    method: 'get',
+    path: '/workers/status',
+    tags: ['steps'],
+    summary: 'Steps by status (24 h), queue depth by kind, oldest queued age, leases by worker',
+    auth: 'read',
+    responses: { 200: { description: 'Worker status', schema: row } },
+    handler: () => workersStatus(ops.prisma, ops.clock.now()),
   });
-
-  return router;
 }

@@ -1,20 +1,29 @@
-import { Router } from 'express';
 import { z } from 'zod';
 import { listPolicy, updatePolicy, type ProposalDeps } from '@opsloop/ops';
-import { parse } from '../http/validate.ts';
+import type { RouteGroup } from '../http/route.ts';
 
-export function policyRoutes(ops: ProposalDeps): Router {
-  const router = Router();
+const row = z.object({}).loose();
 
-  router.get('/policy', async (_req, res) => {
-    res.json({ items: await listPolicy(ops.prisma) });
+export function policyRoutes(g: RouteGroup, ops: ProposalDeps): void {
+  g.add({
+    method: 'get',
+    path: '/policy',
+    tags: ['policy'],
+    summary: 'Every policy key with its value',
+    auth: 'read',
+    responses: { 200: { description: 'Policy rows', schema: z.object({ items: z.array(row) }) } },
+    handler: async () => ({ items: await listPolicy(ops.prisma) }),
   });
 
-  router.put('/policy/:key', async (req, res) => {
-    const { key } = parse(z.object({ key: z.string().min(1).max(100) }), req.params, 'params');
-    const body = parse(z.object({ value: z.json(), changedBy: z.string().max(100).optional() }).strict(), req.body, 'body');
-    res.json({ policy: await updatePolicy(ops, key, body.value, body.changedBy) });
+  g.add({
+    method: 'put',
+    path: '/policy/:key',
+    tags: ['policy'],
+    summary: "Write one policy key, validated by the key's schema (writes policy:changed)",
+    auth: 'write',
+    params: z.object({ key: z.string().min(1).max(100) }),
+    body: z.object({ value: z.json(), changedBy: z.string().max(100).optional() }).strict(),
+    responses: { 200: { description: 'The new row', schema: z.object({ policy: row }) }, 404: { description: 'not_found: unknown key' } },
+    handler: async ({ params, body }) => ({ policy: await updatePolicy(ops, params.key, body.value, body.changedBy) }),
   });
-
-  return router;
 }

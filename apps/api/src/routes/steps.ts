@@ -1,63 +1,74 @@
-import { Router } from 'express';
 import { z } from 'zod';
 import { claimSteps, completeStep, extendLease, failStep, type OpsDeps } from '@opsloop/ops';
-import { parse } from '../http/validate.ts';
+import type { RouteGroup } from '../http/route.ts';
 import { idParams } from './proposals.ts';
 
 const leaseToken = z.uuid();
 const MAX_RESULT_BYTES = 256 * 1024;
+const row = z.object({}).loose();
+const leaseLost = { description: 'conflict: the lease is no longer yours (expired, reclaimed, or the mission was cancelled); nothing changed' };
 
 /** The protocol for external executors (an OpenClaw gateway posting to X, …). */
-export function stepRoutes(ops: Pick<OpsDeps, 'prisma' | 'clock' | 'policy' | 'catalog' | 'random'>): Router {
-  const router = Router();
-
-  router.post('/steps/claim', async (req, res) => {
-    const body = parse(
-      z
-        .object({
-          workerId: z.string().trim().min(1).max(200),
-          kinds: z.array(z.string().min(1).max(100)).min(1).max(50),
-          max: z.number().int().min(1).max(100).default(1),
-          leaseSeconds: z.number().int().min(5).max(3600).default(60),
-        })
-        .strict(),
-      req.body,
-      'body',
-    );
-    const steps = await claimSteps(ops, body);
-    res.json({ steps });
+export function stepRoutes(g: RouteGroup, ops: Pick<OpsDeps, 'prisma' | 'clock' | 'policy' | 'catalog' | 'random'>): void {
+  g.add({
+    method: 'post',
+    path: '/steps/claim',
+    tags: ['steps'],
+    summary: 'Lease queued steps of the given kinds',
+    auth: 'write',
+    body: z
+      .object({
+        workerId: z.string().trim().min(1).max(200),
+        kinds: z.array(z.string().min(1).max(100)).min(1).max(50),
+        max: z.number().int().min(1).max(100).default(1),
+        leaseSeconds: z.number().int().min(5).max(3600).default(60),
+      })
+      .strict(),
+    responses: { 200: { description: 'Leased steps (possibly none)', schema: z.object({ steps: z.array(row) }) } },
+    handler: async ({ body }) => ({ steps: await claimSteps(ops, body) }),
   });
 
-  router.post('/steps/:id/heartbeat', async (req, res) => {
-    const { id } = parse(idParams, req.params, 'params');
-    const body = parse(z.object({ leaseToken, leaseSeconds: z.number().int().min(5).max(3600).default(60) }).strict(), req.body, 'body');
-    res.json(await extendLease(ops, { stepId: id, ...body }));
+  g.add({
+    method: 'post',
+    path: '/steps/:id/heartbeat',
+    tags: ['steps'],
+    summary: 'Extend a lease',
+    auth: 'write',
+    params: idParams,
+    body: z.object({ leaseToken, leaseSeconds: z.number().int().min(5).max(3600).default(60) }).strict(),
+    responses: { 200: { description: 'Lease extended', schema: row }, 409: leaseLost },
+    handler: ({ params, body }) => extendLease(ops, { stepId: params.id, ...body }),
   });
 
-  router.post('/steps/:id/complete', async (req, res) => {
-    const { id } = parse(idParams, req.params, 'params');
-    const body = parse(
-      z
-        .object({
-          leaseToken,
-          result: z.json().optional().refine((v) => Buffer.byteLength(JSON.stringify(v ?? null)) <= MAX_RESULT_BYTES, 'result is too large'),
-        })
-        .strict(),
-      req.body,
-      'body',
-    );
-    res.json(await completeStep(ops, { stepId: id, leaseToken: body.leaseToken, result: body.result }));
+  g.add({
+    method: 'post',
+    path: '/steps/:id/complete',
+    tags: ['steps'],
+    summary: 'Complete a leased step',
+    auth: 'write',
+    params: idParams,
+    body: z
+      .object({
+        leaseToken,
+        result: z
+          .json()
+          .optional()
+          .refine((v) => Buffer.byteLength(JSON.stringify(v ?? null)) <= MAX_RESULT_BYTES, 'result is too large'),
+      })
+      .strict(),
+    responses: { 200: { description: 'Completed', schema: row }, 409: leaseLost },
+    handler: ({ params, body }) => completeStep(ops, { stepId: params.id, leaseToken: body.leaseToken, result: body.result }),
   });
 
-  router.post('/steps/:id/fail', async (req, res) => {
-    const { id } = parse(idParams, req.params, 'params');
-    const body = parse(
-      z.object({ leaseToken, error: z.string().min(1).max(4000), retryable: z.boolean().default(true), details: z.json().optional() }).strict(),
-      req.body,
-      'body',
-    );
-    res.json(await failStep(ops, { stepId: id, ...body }));
+  g.add({
+    method: 'post',
+    path: '/steps/:id/fail',
+    tags: ['steps'],
+    summary: 'Report a failed attempt (retried with backoff while attempts remain)',
+    auth: 'write',
+    params: idParams,
+    body: z.object({ leaseToken, error: z.string().min(1).max(4000), retryable: z.boolean().default(true), details: z.json().optional() }).strict(),
+    responses: { 200: { description: 'Recorded', schema: row }, 409: leaseLost },
+    handler: ({ params, body }) => failStep(ops, { stepId: params.id, ...body }),
   });
-
-  return router;
 }

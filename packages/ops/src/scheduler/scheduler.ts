@@ -82,6 +82,13 @@ export interface Scheduler {
   stop(graceMs?: number): Promise<void>;
   /** Claims and runs one tick of `job`; the cron tasks call this, and so can tests. Rejects only if the claim cannot be written. */
   runTick(job: ScheduleJob, scheduledFor: Date): Promise<TickOutcome>;
+  /**
+   * Runs `jobName` now, outside its cron, recorded in ops_schedule_runs like a tick (its
+   * `scheduled_for` is the exact request time, so it never takes a cron tick's key). A
+   * tick of the job still running in this process makes it `skipped`. Undefined for an
+   * unknown job.
+   */
+  runNow(jobName: string): Promise<TickOutcome> | undefined;
   status(): Promise<JobStatus[]>;
   isStarted(): boolean;
   /** Names of the jobs with a tick running in this process. */
@@ -133,8 +140,8 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
     return outcome;
   }
 
-  function runTick(job: ScheduleJob, scheduledFor: Date): Promise<TickOutcome> {
-    const tick = new Date(Math.floor(scheduledFor.getTime() / 60_000) * 60_000);
+  function runTick(job: ScheduleJob, scheduledFor: Date, exact = false): Promise<TickOutcome> {
+    const tick = exact ? scheduledFor : new Date(Math.floor(scheduledFor.getTime() / 60_000) * 60_000);
     const jobLog = log.child({ job: job.name, scheduledFor: tick.toISOString() });
     if (stopping) return Promise.resolve({ outcome: 'skipped', runId: null, reason: 'scheduler stopping' });
     if (active.has(job.name)) {
@@ -164,6 +171,10 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
 
   return {
     runTick,
+    runNow(jobName) {
+      const job = o.jobs.find((j) => j.name === jobName);
+      return job ? runTick(job, o.clock.now(), true) : undefined;
+    },
     isStarted: () => started,
     runningJobs: () => [...active.keys()],
 

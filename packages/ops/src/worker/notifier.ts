@@ -7,6 +7,11 @@ import { backoffDelayMs, type Logger } from '@opsloop/core';
  * covers the gap.
  */
 export function listenForSteps(url: string, logger: Logger, onNotify: () => void): { ready: Promise<void>; close(): Promise<void> } {
+  return listenOn(url, 'opsloop_steps', logger, onNotify);
+}
+
+/** One dedicated LISTEN connection on `channel`; `onNotify` also runs after every (re)connect. */
+export function listenOn(url: string, channel: string, logger: Logger, onNotify: () => void): { ready: Promise<void>; close(): Promise<void> } {
   let client: pg.Client | undefined;
   let closed = false;
   let attempt = 0;
@@ -25,7 +30,7 @@ export function listenForSteps(url: string, logger: Logger, onNotify: () => void
     });
     try {
       await c.connect();
-      await c.query('LISTEN opsloop_steps');
+      await c.query(`LISTEN ${channel}`);
       if (closed) return void (await c.end());
       client = c;
       attempt = 0;
