@@ -10,6 +10,7 @@ import type { TestDatabase } from './db.ts';
 
 export const API_TOKEN = 'test-api-token-0123456789abcdef';
 export const HEARTBEAT_TOKEN = 'test-heartbeat-token-0123456789ab';
+export const VIEWER_TOKEN = 'test-viewer-token-0123456789abcdef';
 
 export interface TestApp {
   url: string;
@@ -46,7 +47,7 @@ function authed(agent: supertest.Agent) {
 /** The real app on a real port, wired to a test database and (optionally) a fake clock. */
 export async function startTestApp(
   db: TestDatabase,
-  options: { clock?: Clock; random?: () => number; heartbeat?: Partial<HeartbeatDeps>; maxStreams?: number; keepAliveMs?: number; slack?: { signingSecret?: string; webhookUrl?: string } } = {},
+  options: { clock?: Clock; random?: () => number; heartbeat?: Partial<HeartbeatDeps>; maxStreams?: number; keepAliveMs?: number; slack?: { signingSecret?: string; webhookUrl?: string }; consolePages?: { slug: string; title: string; apiPath: string }[]; consoleNow?: () => number } = {},
 ): Promise<TestApp> {
   const lines: string[] = [];
   const destination = new Writable({
@@ -68,6 +69,7 @@ export async function startTestApp(
     ops,
     heartbeat: { ...ops, pool: db.pool, heartbeatWindowMinutes: 15, ...options.heartbeat },
     eventStream: { horizon, maxStreams: options.maxStreams, keepAliveMs: options.keepAliveMs },
+    console: { viewerToken: VIEWER_TOKEN, pages: options.consolePages, now: options.consoleNow },
   });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));

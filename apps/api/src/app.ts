@@ -17,6 +17,8 @@ import { missionRoutes } from './routes/missions.ts';
 import { policyRoutes } from './routes/policy.ts';
 import { stepRoutes } from './routes/steps.ts';
 import { heartbeatRoutes } from './routes/heartbeat.ts';
+import { stepRunRoutes } from './routes/stepRuns.ts';
+import { consoleGateway, consoleRoutes, type ConsoleOptions } from './console/router.ts';
 
 export interface AppDeps {
   db: Database;
@@ -31,6 +33,8 @@ export interface AppDeps {
   scheduler?: Pick<Scheduler, 'status'>;
   /** The live event stream's horizon and limits; without it the stream answers 503. */
   eventStream?: EventStreamOptions;
+  /** The operator console at /console: the optional read-only token and workloads' pages. */
+  console?: Omit<ConsoleOptions, 'apiToken'>;
 }
 
 const API_VERSION = '0.1.0';
@@ -65,6 +69,7 @@ export function createApp(deps: AppDeps): Express {
   missionRoutes(api, deps.ops);
   policyRoutes(api, deps.ops);
   stepRoutes(api, deps.ops);
+  stepRunRoutes(api, deps.ops);
   scheduleRoutes(api, deps);
 
   // Built once, on first request, after every route above has registered.
@@ -79,6 +84,9 @@ export function createApp(deps: AppDeps): Express {
     handler: () => (document ??= buildOpenApi(registry.routes, { title: 'opsloop API', version: API_VERSION, description: 'Closed-loop operations API. Interactive reference at /docs.' })),
   });
 
+  const consoleOptions = { apiToken: deps.tokens.apiToken, ...deps.console };
+  app.use(consoleGateway(consoleOptions));
+  app.use(consoleRoutes(consoleOptions));
   app.use(root.express);
   app.use(api.express);
   app.use(docsRoutes());

@@ -82,6 +82,7 @@ export async function startService(config: Config, logger: Logger, overrides: { 
     heartbeat,
     scheduler,
     readiness: { notReadyReason: () => (phase === 'ready' ? undefined : phase) },
+    console: { viewerToken: config.OPS_VIEWER_TOKEN },
   });
 
   const server = await new Promise<Server>((resolve, reject) => {

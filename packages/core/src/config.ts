@@ -39,6 +39,7 @@ export const configSchema = z
 
     OPS_API_TOKEN: optionalSecret,
     HEARTBEAT_TOKEN: optionalSecret,
+    OPS_VIEWER_TOKEN: optionalSecret,
     OPS_TIMEZONE: timeZone.default('Asia/Tokyo'),
     BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'like 1mb or 512kb').default('1mb'),
     SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
@@ -68,6 +69,9 @@ export const configSchema = z
     MOLTBOOK_OUTPUT_DIR: z.string().default('.data/moltbook'),
   })
   .superRefine((c, ctx) => {
+    // A viewer token that equals the API token would make viewers operators.
+    if (c.OPS_VIEWER_TOKEN !== undefined && c.OPS_VIEWER_TOKEN.length < 24) ctx.addIssue({ code: 'custom', path: ['OPS_VIEWER_TOKEN'], message: 'must be at least 24 characters' });
+    else if (c.OPS_VIEWER_TOKEN !== undefined && c.OPS_VIEWER_TOKEN === c.OPS_API_TOKEN) ctx.addIssue({ code: 'custom', path: ['OPS_VIEWER_TOKEN'], message: 'must differ from OPS_API_TOKEN' });
     if (c.NODE_ENV !== 'production') return;
     for (const key of ['OPS_API_TOKEN', 'HEARTBEAT_TOKEN'] as const) {
       if (!c[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when NODE_ENV=production' });

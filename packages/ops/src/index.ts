@@ -41,3 +41,4 @@ export * from './control/reactions.ts';
 export * from './control/history.ts';
 export * from './stream/eventHorizon.ts';
 export * from './stream/readStreamEvents.ts';
+export * from './queries/stepRuns.ts';
