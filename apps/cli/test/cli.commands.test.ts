@@ -77,6 +77,37 @@ describe('opsloop CLI against a running service', () => {
     expect(kinds).toEqual(['proposal:created', 'proposal:approved']);
   });
 
+  it('events --follow streams new events live until stopped; --since replays what came after an id', async () => {
+    const abort = new AbortController();
+    let out = '';
+    const { run } = await import('../src/program.ts');
+    // From the current end (--since), so nothing written before the stream opens is missed.
+    const last = (await app.api.get('/api/ops/events?latest=true&limit=1')).body.items[0]?.id ?? 0;
+    const following = run(['--json', 'events', '--follow', '--kind', 'proposal:*', '--since', String(last)], {
+      io: { out: (s) => void (out += s), err: () => undefined },
+      env: { OPSLOOP_URL: app.url, OPS_API_TOKEN: 'test-api-token-0123456789abcdef' },
+      signal: abort.signal,
+    });
+    let traceId = '';
+    await expect
+      .poll(
+        async () => {
+          if (!traceId) {
+            const file = await proposalFile({ title: 'followed', skill: 'ops_internal', steps: [{ kind: 'ops.noop', params: {} }] });
+            traceId = (await runCliJson<{ proposal: { traceId: string } }>(app.url, ['propose', '-f', file])).proposal.traceId;
+          }
+          return out.split('\n').filter((l) => l.includes(traceId)).map((l) => (JSON.parse(l) as { kind: string }).kind);
+        },
+        { timeout: 5000 },
+      )
+      .toEqual(['proposal:created', 'proposal:approved']);
+    abort.abort();
+    expect(await following).toBe(EXIT.ok);
+    const first = JSON.parse(out.split('\n')[0]!) as { id: number };
+    const replay = await runCliJson<{ items: { id: number }[] }>(app.url, ['events', '--since', String(first.id - 1), '--limit', '1']);
+    expect(replay.items[0]!.id).toBe(first.id);
+  });
+
   it('policy get, policy set shows the diff, a wrong type is refused with the field and exit 5', async () => {
     const all = await runCli(app.url, ['policy', 'get']);
     expect(all.code).toBe(0);

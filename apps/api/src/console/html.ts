@@ -76,7 +76,7 @@ export function table<T>(rows: readonly T[], columns: Column<T>[], empty: Part, 
   if (rows.length === 0) return html`<div class="empty"${attrs.id ? raw(` id="${escape(attrs.id)}"`) : ''}>${empty}</div>`;
   return html`<div class="table-wrap"><table class="data"${attrs.id ? raw(` id="${escape(attrs.id)}"`) : ''}>
 <thead><tr>${columns.map((c) => html`<th class="${c.kind ?? ''}">${c.header}</th>`)}</tr></thead>
-<tbody>${rows.map((r) => html`<tr>${columns.map((c) => html`<td class="${c.kind ?? ''}" data-label="${c.header}">${c.cell(r)}</td>`)}</tr>`)}</tbody>
+<tbody>${rows.map((r) => html`<tr>${columns.map((c) => html`<td class="${c.kind ?? ''}" data-label="${c.header}"><div class="cell">${c.cell(r)}</div></td>`)}</tr>`)}</tbody>
 </table></div>`;
 }
 
