@@ -81,7 +81,7 @@ describe('console sessions and security', () => {
   it('the gateway: no session 401, viewer reads but 403 on changes, operator changes only from our origin', async () => {
     const noSession = await fetch(`${app.url}/console/api/policy`);
     expect(noSession.status).toBe(401);
-    expect((await noSession.json()).error.code).toBe('unauthorized');
+    expect(((await noSession.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
 
     const viewer = (await login(VIEWER_TOKEN)).cookie!;
     expect((await fetch(`${app.url}/console/api/policy`, { headers: { cookie: viewer } })).status).toBe(200);
@@ -93,7 +93,7 @@ describe('console sessions and security', () => {
       });
     const refused = await put(viewer, app.url);
     expect(refused.status).toBe(403);
-    expect((await refused.json()).error.message).toMatch(/read-only/);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/read-only/);
 
     const operator = (await login(API_TOKEN)).cookie!;
     expect((await put(operator, 'https://evil.example')).status).toBe(403);
@@ -102,11 +102,11 @@ describe('console sessions and security', () => {
     expect(before).toEqual({ enabled: false });
     const ok = await put(operator, app.url);
     expect(ok.status).toBe(200);
-    expect((await ok.json()).policy.value).toEqual({ enabled: true });
+    expect(((await ok.json()) as { policy: { value: unknown } }).policy.value).toEqual({ enabled: true });
     // The API's own validation and error format answer through the gateway.
     const bad = await fetch(`${app.url}/console/api/policy/tiktok_autopost`, { method: 'PUT', headers: { cookie: operator, origin: app.url, 'content-type': 'application/json' }, body: JSON.stringify({ value: { enabled: 'yes' } }) });
     expect(bad.status).toBe(400);
-    expect((await bad.json()).error.issues[0].path).toBe('value.enabled');
+    expect(((await bad.json()) as { error: { issues: { path: string }[] } }).error.issues[0]!.path).toBe('value.enabled');
   });
 
   it('sessions expire; a forged or tampered cookie is no session; logout clears it', async () => {
