@@ -5,7 +5,7 @@ import pg from 'pg';
 import { silentLogger } from '@opsloop/core';
 import { createDatabase, migrate, seed, startEmbeddedPostgres, type Database } from '@opsloop/db';
 
-export async function benchDatabase(poolSize = 20): Promise<{ db: Database; close(): Promise<void> }> {
+export async function benchDatabase(poolSize = 20): Promise<{ db: Database; url: string; close(): Promise<void> }> {
   const embedded = process.env.BENCH_DATABASE_URL
     ? undefined
     : await startEmbeddedPostgres({ dataDir: '.data/bench-postgres', port: Number(process.env.BENCH_PG_PORT ?? 54349), logger: silentLogger() });
@@ -25,6 +25,7 @@ export async function benchDatabase(poolSize = 20): Promise<{ db: Database; clos
   const db = createDatabase({ url: u.toString(), poolSize });
   return {
     db,
+    url: u.toString(),
     async close() {
       await db.close();
       await admin(`DROP DATABASE ${name} WITH (FORCE)`);

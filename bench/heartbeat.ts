@@ -16,7 +16,7 @@ const KINDS = 50;
 const results = [];
 for (const size of sizes) {
   const { db, close } = await benchDatabase(10);
-  const deps = { ...createOpsDeps({ prisma: db.prisma, clock: systemClock, logger: silentLogger(), timeZone: 'UTC' }), pool: db.pool, heartbeatWindowMinutes: 15 };
+  const deps = { ...createOpsDeps({ db, clock: systemClock, logger: silentLogger(), timeZone: 'UTC' }), pool: db.pool, heartbeatWindowMinutes: 15 };
   const insertEvents = (n: number, spreadSeconds: number) =>
     db.pool.query(
       `INSERT INTO ops_events (kind, source, payload, created_at)

@@ -7,6 +7,7 @@
 // the engine, so they are refused here: migrations are plain SQL in sql/ (see README).
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import fs from 'node:fs';
 import path from 'node:path';
 
 const allowed = new Set(['generate', 'validate', 'format', 'version', '--version', '-v']);
@@ -17,6 +18,16 @@ if (!allowed.has(args[0] ?? '')) {
 }
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const cli = path.join(root, 'node_modules', 'prisma', 'build', 'index.js');
+// A production install (`npm ci --omit=dev`) has no Prisma CLI; its client is already
+// compiled into packages/db/dist, so there is nothing to generate.
+if (!fs.existsSync(cli)) {
+  if (args[0] === 'generate') {
+    process.stderr.write('scripts/prisma.mjs: Prisma CLI not installed (production install); using the client compiled into packages/db/dist\n');
+    process.exit(0);
+  }
+  process.stderr.write('scripts/prisma.mjs: Prisma CLI not installed; run `npm ci` with dev dependencies\n');
+  process.exit(2);
+}
 const result = spawnSync(process.execPath, [cli, ...args], {
   cwd: root,
   stdio: 'inherit',

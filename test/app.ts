@@ -3,9 +3,9 @@ import type { Server } from 'node:http';
 import { Writable } from 'node:stream';
 import supertest from 'supertest';
 import { createLogger, FakeClock, type Clock } from '@opsloop/core';
-import { createEventHorizon, createOpsDeps, type HeartbeatDeps, type StepKindDefinition } from '@opsloop/ops';
-import { createApp } from '@opsloop/api';
-import { MOLTBOOK_STEP_KINDS } from '@opsloop/moltbook';
+import { createEventHorizon, createOpsDeps, type HeartbeatDeps, type StepKindDefinition, type Workload } from '@opsloop/ops';
+import { createApp, type AppDeps } from '@opsloop/api';
+import { moltbookWorkload } from '@opsloop/moltbook';
 import type { TestDatabase } from './db.ts';
 
 export const API_TOKEN = 'test-api-token-0123456789abcdef';
@@ -24,13 +24,14 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export function createOps(db: TestDatabase, clock: Clock, extraKinds: StepKindDefinition[] = [], random?: () => number) {
+export function createOps(db: TestDatabase, clock: Clock, extraKinds: StepKindDefinition[] = [], random?: () => number, workloads: Workload[] = []) {
   return createOpsDeps({
-    prisma: db.prisma,
+    db,
     clock,
     logger: createLogger({ level: 'silent' }),
     timeZone: 'Asia/Tokyo',
-    stepKinds: [...MOLTBOOK_STEP_KINDS, ...extraKinds],
+    workloads: [moltbookWorkload(), ...workloads],
+    stepKinds: extraKinds,
     random,
   });
 }
@@ -41,13 +42,26 @@ function authed(agent: supertest.Agent) {
     get: (path: string) => agent.get(path).set(auth),
     post: (path: string, body?: object) => agent.post(path).set(auth).send(body),
     put: (path: string, body?: object) => agent.put(path).set(auth).send(body),
+    patch: (path: string, body?: object) => agent.patch(path).set(auth).send(body),
+    delete: (path: string) => agent.delete(path).set(auth),
   };
 }
 
 /** The real app on a real port, wired to a test database and (optionally) a fake clock. */
 export async function startTestApp(
   db: TestDatabase,
-  options: { clock?: Clock; random?: () => number; heartbeat?: Partial<HeartbeatDeps>; maxStreams?: number; keepAliveMs?: number; slack?: { signingSecret?: string; webhookUrl?: string }; consolePages?: { slug: string; title: string; apiPath: string }[]; consoleNow?: () => number } = {},
+  options: {
+    clock?: Clock;
+    random?: () => number;
+    heartbeat?: Partial<HeartbeatDeps>;
+    workloads?: Workload[];
+    maxStreams?: number;
+    keepAliveMs?: number;
+    scheduler?: AppDeps['scheduler'];
+    slack?: { signingSecret?: string };
+    consolePages?: { slug: string; title: string; apiPath: string }[];
+    consoleNow?: () => number;
+  } = {},
 ): Promise<TestApp> {
   const lines: string[] = [];
   const destination = new Writable({
@@ -58,7 +72,7 @@ export async function startTestApp(
   });
   const logger = createLogger({ level: 'info', destination });
   const clock = options.clock ?? new FakeClock(new Date());
-  const ops = { ...createOps(db, clock, [], options.random), logger };
+  const ops = { ...createOps(db, clock, [], options.random, options.workloads), logger };
   const horizon = createEventHorizon({ pool: db.pool, url: db.url, logger });
   const app = createApp({
     db,
@@ -68,6 +82,8 @@ export async function startTestApp(
     readiness: { notReadyReason: () => undefined },
     ops,
     heartbeat: { ...ops, pool: db.pool, heartbeatWindowMinutes: 15, ...options.heartbeat },
+    scheduler: options.scheduler,
+    slack: { signingSecret: options.slack?.signingSecret },
     eventStream: { horizon, maxStreams: options.maxStreams, keepAliveMs: options.keepAliveMs },
     console: { viewerToken: VIEWER_TOKEN, pages: options.consolePages, now: options.consoleNow },
   });

@@ -1,6 +1,4 @@
-import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
-import { pinoHttp } from 'pino-http';
 import type { Config, Logger } from '@opsloop/core';
 import type { Database } from '@opsloop/db';
 import type { HeartbeatDeps, OpsDeps, ProposalDeps, Scheduler } from '@opsloop/ops';
@@ -9,8 +7,11 @@ import { requireToken, type AuthTokens } from './http/auth.ts';
 import { RouteRegistry } from './http/route.ts';
 import { buildOpenApi } from './http/openapi.ts';
 import { docsRoutes } from './http/docs.ts';
+import { requestLogger } from './http/requestLog.ts';
 import { healthRoutes, type Readiness } from './routes/health.ts';
 import { scheduleRoutes } from './routes/schedule.ts';
+import { controlRoutes } from './routes/control.ts';
+import { slackRoutes, type SlackOptions } from './routes/slack.ts';
 import { eventStreamRoutes, type EventStreamOptions } from './routes/eventStream.ts';
 import { proposalRoutes } from './routes/proposals.ts';
 import { missionRoutes } from './routes/missions.ts';
@@ -19,6 +20,8 @@ import { stepRoutes } from './routes/steps.ts';
 import { heartbeatRoutes } from './routes/heartbeat.ts';
 import { stepRunRoutes } from './routes/stepRuns.ts';
 import { consoleGateway, consoleRoutes, type ConsoleOptions } from './console/router.ts';
+import { workloadRoutes } from './routes/workloads.ts';
+import { catalogRoutes } from './routes/catalog.ts';
 
 export interface AppDeps {
   db: Database;
@@ -30,34 +33,22 @@ export interface AppDeps {
   ops: OpsDeps & ProposalDeps;
   heartbeat: HeartbeatDeps;
   /** Absent when SCHEDULER_ENABLED=false: GET /api/ops/schedule then lists nothing. */
-  scheduler?: Pick<Scheduler, 'status'>;
+  scheduler?: Pick<Scheduler, 'status' | 'runNow'>;
   /** The live event stream's horizon and limits; without it the stream answers 503. */
   eventStream?: EventStreamOptions;
   /** The operator console at /console: the optional read-only token and workloads' pages. */
   console?: Omit<ConsoleOptions, 'apiToken'>;
+  slack?: SlackOptions;
 }
 
 const API_VERSION = '0.1.0';
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
 /** Builds the HTTP app from its dependencies; service.ts wires the real ones. */
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', true);
-  app.use(
-    pinoHttp({
-      logger: deps.logger,
-      genReqId: (req, res) => {
-        const incoming = req.headers['x-request-id'];
-        const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-        res.setHeader('x-request-id', id);
-        return id;
-      },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
-      autoLogging: { ignore: (req) => req.url === '/health' },
-    }),
-  );
+  app.use(requestLogger(deps.logger));
   const registry = new RouteRegistry(deps.tokens, deps.config.BODY_LIMIT);
   const root = registry.router();
   healthRoutes(root, deps);
@@ -71,6 +62,10 @@ export function createApp(deps: AppDeps): Express {
   stepRoutes(api, deps.ops);
   stepRunRoutes(api, deps.ops);
   scheduleRoutes(api, deps);
+  controlRoutes(api, deps.ops, deps);
+  slackRoutes(api, deps.ops, deps.slack ?? {});
+  catalogRoutes(api, deps.ops);
+  workloadRoutes(api, deps.ops);
 
   // Built once, on first request, after every route above has registered.
   let document: Record<string, unknown> | undefined;

@@ -40,7 +40,7 @@ export function buildScheduler(jobs: ScheduleJob[], config: Pick<Config, 'MOLTBO
           // At 06:00 the day just ended is the one worth reading.
           const yesterday = localDate(new Date(deps.clock.now().getTime() - 86_400_000), deps.timeZone);
           const summary = await dailySummary(deps, yesterday);
-          if (deps.sink) await deps.sink.send(formatDailySummary(summary));
+          if (deps.sink) await deps.sink.send(formatDailySummary(summary, deps));
           return { date: summary.date, posted: Boolean(deps.sink) };
         }
         default:

@@ -2,8 +2,24 @@ import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import { systemClock, type Clock, type Config, type Logger } from '@opsloop/core';
 import { createDatabase, migrate, seed, startEmbeddedPostgres, type Database, type EmbeddedPostgres } from '@opsloop/db';
-import { createEventHorizon, slackSink, createLlmClient, promoteInsights, createOpsDeps, type PhaseContext, type Scheduler, createWorker, listenForSteps, opsHandlers, type Worker } from '@opsloop/ops';
-import { assertPinnedBaseUrl, createMoltbookClient, llmReplyWriter, moltbookHandlers, MOLTBOOK_STEP_KINDS, type EngagementDeps } from '@opsloop/moltbook';
+import {
+  createEventHorizon,
+  slackMessageSink,
+  startApprovalNotifier,
+  slackSink,
+  createLlmClient,
+  promoteInsights,
+  createOpsDeps,
+  type PhaseContext,
+  type Scheduler,
+  createWorker,
+  listenForCatalogChanges,
+  listenForSteps,
+  opsHandlers,
+  workloadHandlers,
+  type Worker,
+} from '@opsloop/ops';
+import { assertPinnedBaseUrl, moltbookWorkload } from '@opsloop/moltbook';
 import { createApp } from './app.ts';
 import { buildScheduler, loadSchedule } from './schedule.ts';
 import { resolveTokens } from './tokens.ts';
@@ -30,8 +46,8 @@ export async function startService(config: Config, logger: Logger, overrides: { 
   const jobs = config.SCHEDULER_ENABLED ? await loadSchedule(config) : [];
   let embedded: EmbeddedPostgres | undefined;
   if (!config.DATABASE_URL) {
-    embedded = await startEmbeddedPostgres({ dataDir: `${config.DATA_DIR}/postgres`, port: config.EMBEDDED_PG_PORT, logger });
-    logger.info(`embedded PostgreSQL ready: psql ${embedded.url}`);
+    embedded = await startEmbeddedPostgres({ dataDir: `${config.DATA_DIR}/postgres`, port: config.EMBEDDED_PG_PORT, logger, rootFallbackDir: config.EMBEDDED_PG_ROOT_DIR });
+    logger.info({ dataDir: embedded.dataDir }, `embedded PostgreSQL ready: psql ${embedded.url}`);
   }
   const url = config.DATABASE_URL ?? embedded!.url;
   try {
@@ -48,21 +64,29 @@ export async function startService(config: Config, logger: Logger, overrides: { 
   const db = createDatabase({ url, poolSize: config.DATABASE_POOL_SIZE });
   const tokens = await resolveTokens(config, logger);
   const clock = overrides.clock ?? systemClock;
-  const ops = createOpsDeps({ prisma: db.prisma, clock, logger, timeZone: config.OPS_TIMEZONE, stepKinds: MOLTBOOK_STEP_KINDS });
   // Undefined without OPENAI_API_KEY: insight promotion then uses its extractive
   // fallback and replies use the template.
   const llm = createLlmClient({ apiKey: config.OPENAI_API_KEY, baseUrl: config.OPENAI_BASE_URL, model: config.OPENAI_MODEL, logger: logger.child({ component: 'llm' }) });
-  const engagement: EngagementDeps | undefined = config.MOLTBOOK_API_KEY
-    ? {
-        ...ops,
-        client: createMoltbookClient({ apiKey: config.MOLTBOOK_API_KEY, baseUrl: config.MOLTBOOK_BASE_URL, clock, logger: logger.child({ component: 'moltbook' }) }),
-        watchPostIds: config.MOLTBOOK_WATCH_POST_IDS,
-        maxRepliesPerRun: config.MOLTBOOK_REPLY_MAX_PER_RUN,
-        outputDir: config.MOLTBOOK_OUTPUT_DIR,
-        workerId: `${hostname()}:${process.pid}`,
-        writeReply: llm ? llmReplyWriter({ ...ops, llm }) : undefined,
-      }
-    : undefined;
+  // The workloads this service ships; each registers itself with the core.
+  const workloads = [
+    moltbookWorkload(
+      config.MOLTBOOK_API_KEY
+        ? {
+            apiKey: config.MOLTBOOK_API_KEY,
+            baseUrl: config.MOLTBOOK_BASE_URL,
+            watchPostIds: config.MOLTBOOK_WATCH_POST_IDS,
+            maxRepliesPerRun: config.MOLTBOOK_REPLY_MAX_PER_RUN,
+            outputDir: config.MOLTBOOK_OUTPUT_DIR,
+            workerId: `${hostname()}:${process.pid}`,
+            llm,
+            logger,
+          }
+        : undefined,
+    ),
+  ];
+  const ops = createOpsDeps({ db, clock, logger, timeZone: config.OPS_TIMEZONE, workloads });
+  // Registered kinds are cached only while this connection hears every change to them.
+  const catalogListener = listenForCatalogChanges(url, logger, ops.catalog.registered!);
   const heartbeat = {
     ...ops,
     pool: db.pool,
@@ -75,6 +99,7 @@ export async function startService(config: Config, logger: Logger, overrides: { 
   const app = createApp({
     db,
     eventStream: { horizon, maxStreams: config.EVENT_STREAM_MAX },
+    slack: { signingSecret: config.SLACK_SIGNING_SECRET },
     logger,
     config,
     tokens,
@@ -88,32 +113,47 @@ export async function startService(config: Config, logger: Logger, overrides: { 
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.PORT, config.HOST, (error?: Error) => (error ? reject(error) : resolve(s)));
   });
+  // While draining, every response closes its connection: keep-alive clients reconnect
+  // (to another replica) instead of holding this process open until the grace runs out.
+  server.prependListener('request', (_req, res) => {
+    if (phase === 'shutting down') res.setHeader('connection', 'close');
+  });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   let worker: Worker | undefined;
   let listener: { close(): Promise<void> } | undefined;
   if (config.WORKERS_ENABLED) {
-    const handlers = new Map([...opsHandlers(() => clock.now()), ...moltbookHandlers(engagement)]);
+    const handlers = new Map([...opsHandlers(() => clock.now()), ...workloadHandlers(workloads, ops)]);
     worker = createWorker({ deps: ops, handlers, concurrency: config.WORKER_CONCURRENCY, pollMs: config.WORKER_POLL_MS });
     listener = listenForSteps(url, logger, () => worker!.wake());
     worker.start();
   }
   scheduler?.start();
+  // Pending proposals that wait for a person go to Slack with Approve / Reject buttons.
+  const approvals = config.SLACK_WEBHOOK_URL
+    ? startApprovalNotifier({ ...ops, logger: logger.child({ component: 'slack-approvals' }), sink: slackMessageSink(config.SLACK_WEBHOOK_URL) }, horizon)
+    : undefined;
   phase = 'ready';
   logger.info({ port }, 'opsloop API listening');
 
+  // The order matters: stop taking work first (readiness, listener, claims, ticks), let
+  // what is in flight finish within the grace period, release what did not, and close
+  // the database last so nothing in flight loses it.
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       phase = 'shutting down';
-      logger.info('shutting down: draining requests');
+      const started = Date.now();
+      logger.info({ graceMs: config.SHUTDOWN_GRACE_MS }, 'shutting down: /ready is 503, no new connections, draining requests, steps and scheduled jobs');
       // Live event streams never end by themselves: close them so the server can drain.
+      await approvals?.stop();
       await horizon.close();
       await Promise.all([closeServer(server, config.SHUTDOWN_GRACE_MS), worker?.stop(config.SHUTDOWN_GRACE_MS), scheduler?.stop(config.SHUTDOWN_GRACE_MS)]);
       await listener?.close();
+      await catalogListener.close();
       await db.close();
       await embedded?.stop();
-      logger.info('shutdown complete');
+      logger.info({ durationMs: Date.now() - started }, 'drained: requests finished, leases settled, database closed');
     })());
 
   return { server, db, url: `http://127.0.0.1:${port}`, scheduler, stop };

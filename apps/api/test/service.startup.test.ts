@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, silentLogger } from '@opsloop/core';
 import { startService, type RunningService } from '@opsloop/api';
+import { MIGRATIONS_DIR } from '@opsloop/db';
 import { createTestDatabase, type TestDatabase } from '../../../test/db.ts';
 import { API_TOKEN, HEARTBEAT_TOKEN } from '../../../test/app.ts';
 
@@ -36,7 +37,9 @@ describe('service start-up', () => {
         expect(ready.status).toBe(200);
       }
       const versions = await db.pool.query<{ version: number }>('SELECT version::int AS version FROM schemaversion WHERE version::int > 0 ORDER BY 1');
-      expect(versions.rows.map((r) => r.version)).toEqual([1, 2, 3]);
+      // Each migration applied exactly once (not one per instance), and all of them.
+      const files = (await fs.readdir(MIGRATIONS_DIR)).filter((f) => f.includes('.do.')).map((f) => Number(f.slice(0, 3)));
+      expect(versions.rows.map((r) => r.version)).toEqual(files.sort((a, b) => a - b));
       // Seeds ran twice but inserted each policy row once.
       const dupes = await db.pool.query('SELECT key FROM ops_policy GROUP BY key HAVING count(*) > 1');
       expect(dupes.rows).toEqual([]);

@@ -28,6 +28,7 @@ export const configSchema = z
     HOST: z.string().default('0.0.0.0'),
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
 
     DATABASE_URL: optionalSecret.pipe(
       z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL').optional(),
@@ -35,6 +36,7 @@ export const configSchema = z
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
     DATA_DIR: z.string().default('.data'),
     EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
+    EMBEDDED_PG_ROOT_DIR: z.string().default('/var/lib/opsloop'),
     MIGRATE_ON_START: bool.default(true),
 
     OPS_API_TOKEN: optionalSecret,

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { pino, type Logger, type DestinationStream } from 'pino';
 
 export type { Logger } from 'pino';
@@ -10,6 +11,11 @@ export const REDACT_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
   'req.headers["x-api-key"]',
+  'req.headers["x-auth-token"]',
+  'req.headers["proxy-authorization"]',
+  'headers.cookie',
+  'headers["x-api-key"]',
+  'headers["x-auth-token"]',
   'headers.authorization',
   'authorization',
   'token',
@@ -38,9 +44,15 @@ export interface LoggerOptions {
   name?: string;
   /** Where lines go; tests pass a stream they can read back. (Default: stdout) */
   destination?: DestinationStream;
+  /**
+   * `pretty`: coloured single lines for a terminal (pino-pretty, a dev dependency; JSON
+   * when it is not installed). (Default: json)
+   */
+  format?: 'json' | 'pretty';
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
+  const pretty = options.format === 'pretty' && !options.destination ? prettyStream() : undefined;
   return pino(
     {
       name: options.name ?? 'opsloop',
@@ -49,8 +61,18 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       base: undefined,
       timestamp: pino.stdTimeFunctions.isoTime,
     },
-    options.destination,
+    options.destination ?? pretty,
   );
+}
+
+function prettyStream(): DestinationStream | undefined {
+  try {
+    createRequire(import.meta.url).resolve('pino-pretty');
+  } catch {
+    process.stderr.write('LOG_FORMAT=pretty needs the pino-pretty dev dependency; logging JSON\n');
+    return undefined;
+  }
+  return pino.transport({ target: 'pino-pretty', options: { colorize: process.stdout.isTTY, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } });
 }
 
 /** A logger that drops everything, for tests that do not look at logs. */

@@ -3,3 +3,4 @@ export * from './embedded.ts';
 export * from './migrations.ts';
 export * from './seeds.ts';
 export * from './transient.ts';
+export * from './sqlRunner.ts';

@@ -4,3 +4,4 @@ export { assertPinnedBaseUrl, createMoltbookClient, flattenComments, MOLTBOOK_BA
 export type { MoltbookClient, MoltbookClientOptions } from './client.ts';
 export * as moltbookSchemas from './schemas.ts';
 export * from './engagement/index.ts';
+export * from './workload.ts';

@@ -1,6 +1,6 @@
 import { FakeClock, silentLogger, type Clock } from '@opsloop/core';
-import { createPolicyReader } from '@opsloop/ops';
-import { createMoltbookClient, type EngagementDeps } from '@opsloop/moltbook';
+import { createPolicyReader, createPolicyRegistry } from '@opsloop/ops';
+import { createMoltbookClient, MOLTBOOK_POLICY_KEYS, type EngagementDeps } from '@opsloop/moltbook';
 import { startFakeMoltbook, NO_FAKE_LIMITS, type FakeMoltbook } from '@opsloop/moltbook/testing';
 import type { TestDatabase } from '../../../test/db.ts';
 
@@ -20,7 +20,7 @@ export function engagementDeps(db: TestDatabase, baseUrl: string, clock: Clock, 
     prisma: db.prisma,
     clock,
     logger,
-    policy: createPolicyReader({ prisma: db.prisma, logger }),
+    policy: createPolicyReader({ prisma: db.prisma, logger, registry: createPolicyRegistry(MOLTBOOK_POLICY_KEYS) }),
     client: createMoltbookClient({ apiKey: KEY, baseUrl, clock, sleep: async () => {}, timeoutMs: 2000 }),
     watchPostIds: [],
     maxRepliesPerRun: 1,

@@ -1,4 +1,4 @@
-import type { DbClient } from '@opsloop/db';
+import { asSqlRunner, type DbClient, type SqlRunner } from '@opsloop/db';
 
 export interface NewEvent {
   kind: string;
@@ -18,14 +18,17 @@ export interface NewEvent {
  * they record. (Raw SQL: this runs on every transition, and one round trip for any
  * number of events keeps the hot paths short.)
  */
-export async function writeEvents(db: DbClient, events: NewEvent[]): Promise<void> {
+export async function writeEvents(db: DbClient | SqlRunner, events: NewEvent[]): Promise<void> {
   if (events.length === 0) return;
-  const rows = eventRowsJson(events);
-  await db.$executeRaw`
-    INSERT INTO ops_events (kind, source, skill, proposal_id, mission_id, step_id, trace_id, payload, tags, created_at)
-    SELECT kind, source, skill, proposal_id, mission_id, step_id, trace_id, payload, tags, created_at
-    FROM jsonb_to_recordset(${rows}::jsonb)
-      AS e(kind text, source text, skill text, proposal_id uuid, mission_id uuid, step_id uuid, trace_id uuid, payload jsonb, tags text[], created_at timestamptz)`;
+  await asSqlRunner(db).query({
+    name: 'opsloop_write_events',
+    text: `
+      INSERT INTO ops_events (kind, source, skill, proposal_id, mission_id, step_id, trace_id, payload, tags, created_at)
+      SELECT kind, source, skill, proposal_id, mission_id, step_id, trace_id, payload, tags, created_at
+      FROM jsonb_to_recordset($1::jsonb)
+        AS e(kind text, source text, skill text, proposal_id uuid, mission_id uuid, step_id uuid, trace_id uuid, payload jsonb, tags text[], created_at timestamptz)`,
+    values: [eventRowsJson(events)],
+  });
 }
 
 /**

@@ -66,7 +66,7 @@ function deps(options: { llm?: 'none' | LlmClient } = {}): PromoteInsightsDeps {
 async function highEngagement(n: number, payload: (i: number) => Record<string, unknown> = (i) => ({ post_id: `p${i}`, title: `Open source tooling thread ${i}`, commenters: ['alice', `guest${i}`] })) {
   const ids: string[] = [];
   for (let i = 0; i < n; i++) {
-    const e = await db.prisma.opsEvent.create({ data: { kind: 'engagement:high', source: 'moltbook', payload: payload(i) as object, createdAt: clock.now() } });
+    const e = await db.prisma.opsEvent.create({ data: { kind: 'engagement:high', source: 'engagement', payload: payload(i) as object, createdAt: clock.now() } });
     ids.push(String(e.id));
   }
   return ids;

@@ -1,9 +1,6 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadSchedule, loadScheduleFile, ScheduleError } from '../src/scheduler/loadSchedule.ts';
 
-const SCHEDULE_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../schedule.yaml');
 const internalJobs = ['heartbeat', 'ops-daily-summary'];
 
 /** Lines are numbered from 1; the comment on each line of a case says which line it is. */
@@ -20,38 +17,6 @@ function errorOf(text: string): ScheduleError {
 }
 
 describe('loadSchedule', () => {
-  it('loads the shipped schedule.yaml with every job and its defaults', async () => {
-    const jobs = await loadScheduleFile(SCHEDULE_FILE, { internalJobs });
-    expect(jobs.map((j) => [j.name, j.cron, j.timezone, j.enabled])).toEqual([
-      ['heartbeat', '*/5 * * * *', 'UTC', true],
-      ['ops-daily-summary', '0 6 * * *', 'Asia/Tokyo', true],
-      ['moltbook-engagement-cycle', '*/10 * * * *', 'UTC', true],
-      ['moltbook-feed-heartbeat', '*/30 * * * *', 'UTC', true],
-      ['moltbook-scout', '15 */3 * * *', 'UTC', true],
-      ['moltbook-scout-daily', '10 0 * * *', 'UTC', true],
-    ]);
-    expect(jobs[0]!.run).toEqual({ internal: 'heartbeat' });
-    expect(jobs[2]!.run).toEqual({
-      proposal: {
-        title: 'Moltbook engagement cycle',
-        skill: 'moltbook_engagement',
-        dedupe: true,
-        steps: [
-          { kind: 'moltbook.second_post', params: {} },
-          { kind: 'moltbook.reply_monitor', params: {} },
-        ],
-      },
-    });
-    const steps = (name: string) => {
-      const run = jobs.find((j) => j.name === name)!.run;
-      return 'proposal' in run ? run.proposal.steps : [];
-    };
-    expect(steps('moltbook-feed-heartbeat')).toEqual([{ kind: 'moltbook.heartbeat', params: { feed_limit: 15 } }]);
-    expect(steps('moltbook-scout')).toEqual([{ kind: 'moltbook.scout', params: { top: 15 } }]);
-    expect(steps('moltbook-scout-daily')).toEqual([{ kind: 'moltbook.scout', params: { top: 20, csv: true } }]);
-    expect(jobs.every((j) => j.line > 0)).toBe(true);
-  });
-
   it('defaults timezone to UTC and enabled to true', () => {
     const [job] = loadSchedule(lines('jobs:', '  - name: a', '    cron: "* * * * *"', '    run: { internal: heartbeat }'), { internalJobs });
     expect(job).toMatchObject({ name: 'a', timezone: 'UTC', enabled: true, line: 2 });
@@ -108,7 +73,7 @@ describe('loadSchedule', () => {
     );
     expect(both.message).toBe('schedule.yaml:7: job "both": run must be exactly one of { internal: <name> } or { proposal: { title, skill, steps } }');
     const shape = errorOf(
-      lines(...ok, '  - name: shape', '    cron: "0 * * * *"', '    run:', '      proposal:', '        title: t', '        skill: nobody', '        steps: []'),
+      lines(...ok, '  - name: shape', '    cron: "0 * * * *"', '    run:', '      proposal:', '        title: t', '        skill: Not-A-Skill', '        steps: []'),
     );
     expect(shape.issues.map((i) => i.line)).toEqual([10, 11]);
     expect(shape.message).toContain('schedule.yaml:10: job "shape": ');

@@ -1,17 +1,13 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import cron from 'node-cron';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock, silentLogger } from '@opsloop/core';
-import { createProposal, createStepCatalog, DEFAULT_STEP_KINDS, validateProposal } from '@opsloop/ops';
-import { MOLTBOOK_STEP_KINDS } from '@opsloop/moltbook';
+import { createProposal } from '@opsloop/ops';
 import { createTestDatabase, type TestDatabase } from '../../../test/db.ts';
 import { createOps } from '../../../test/app.ts';
-import { loadScheduleFile, type JobRun, type ScheduleJob } from '../src/scheduler/loadSchedule.ts';
+import { type JobRun, type ScheduleJob } from '../src/scheduler/loadSchedule.ts';
 import { createScheduler, proposalFromJob, type Scheduler, type SchedulerOptions } from '../src/scheduler/scheduler.ts';
 import { jsonSummary } from '../src/scheduler/finishTick.ts';
 
-const SCHEDULE_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../schedule.yaml');
 
 let db: TestDatabase;
 let clock: FakeClock;
@@ -195,7 +191,7 @@ describe('runTick', () => {
   it('submits a proposal job through the proposal entry point, once per tick across replicas', async () => {
     clock.set('2026-01-01T04:00:05Z');
     const ops = createOps(db, clock);
-    const [cycle] = (await loadScheduleFile(SCHEDULE_FILE, { internalJobs: ['heartbeat', 'ops-daily-summary'] })).filter((j) => j.name === 'moltbook-engagement-cycle');
+    const cycle = job('noop-cycle', { proposal: { title: 'No-op cycle', skill: 'ops_internal', dedupe: true, steps: [{ kind: 'ops.noop', params: {} }] } }, { cron: '*/10 * * * *' });
     const submitProposal = (j: ScheduleJob, t: Date) => createProposal(ops, proposalFromJob(j, t));
     const a = scheduler({ jobs: [cycle!], runner: 'replica-a', submitProposal });
     const b = scheduler({ jobs: [cycle!], runner: 'replica-b', submitProposal });
@@ -204,8 +200,8 @@ describe('runTick', () => {
     expect(outcomes.map((o) => o.outcome).sort()).toEqual(['succeeded', 'taken']);
     const proposals = await db.prisma.opsProposal.findMany();
     expect(proposals).toHaveLength(1);
-    expect(proposals[0]).toMatchObject({ source: 'schedule', proposedBy: 'scheduler', dedupeKey: 'schedule:moltbook-engagement-cycle:2026-01-01T04:00:00.000Z' });
-    const [row] = await rows('moltbook-engagement-cycle');
+    expect(proposals[0]).toMatchObject({ source: 'schedule', proposedBy: 'scheduler', dedupeKey: 'schedule:noop-cycle:2026-01-01T04:00:00.000Z' });
+    const [row] = await rows('noop-cycle');
     expect(row!.details).toMatchObject({ created: true, proposal: { id: proposals[0]!.id } });
   });
 
@@ -251,7 +247,7 @@ describe('status', () => {
     clock = new FakeClock('2026-01-01T06:00:00Z');
     const hb = job('heartbeat', { internal: 'heartbeat' }, { cron: '*/5 * * * *' });
     const daily = job('ops-daily-summary', { internal: 'ops-daily-summary' }, { cron: '0 6 * * *', timezone: 'Asia/Tokyo' });
-    const scout = job('moltbook-scout', { proposal: { title: 'Moltbook scout', skill: 'moltbook_engagement', dedupe: true, steps: [{ kind: 'moltbook.scout', params: { top: 15 } }] } }, { cron: '15 */3 * * *' });
+    const scout = job('diagnosis', { proposal: { title: 'Diagnose failures', skill: 'ops_internal', dedupe: true, steps: [{ kind: 'ops.diagnose_failures', params: { window_minutes: 180 } }] } }, { cron: '15 */3 * * *' });
     const off = job('off', { internal: 'heartbeat' }, { enabled: false });
     const body = held('later');
     const s = scheduler({
@@ -272,7 +268,7 @@ describe('status', () => {
     expect(status.map((j) => [j.name, j.run, j.target, j.enabled, j.running, j.nextRunAt?.toISOString() ?? null])).toEqual([
       ['heartbeat', 'internal', 'heartbeat', true, false, '2026-01-01T06:10:00.000Z'],
       ['ops-daily-summary', 'internal', 'ops-daily-summary', true, true, '2026-01-01T21:00:00.000Z'],
-      ['moltbook-scout', 'proposal', 'Moltbook scout', true, false, '2026-01-01T06:15:00.000Z'],
+      ['diagnosis', 'proposal', 'Diagnose failures', true, false, '2026-01-01T06:15:00.000Z'],
       ['off', 'internal', 'heartbeat', false, false, null],
     ]);
     expect(status[0]!.lastRun).toEqual({
@@ -323,32 +319,22 @@ describe('start and stop with node-cron', () => {
 });
 
 describe('proposalFromJob', () => {
-  const template = { title: 'Moltbook scout', skill: 'moltbook_engagement' as const, dedupe: true, steps: [{ kind: 'moltbook.scout', params: { top: 15 } }] };
+  const template = { title: 'Diagnose failures', skill: 'ops_internal', dedupe: true, steps: [{ kind: 'ops.diagnose_failures', params: { window_minutes: 180 } }] };
 
   it('builds the single entry point\'s input with a per-tick dedupe key', () => {
-    const j = job('moltbook-scout', { proposal: template });
+    const j = job('diagnosis', { proposal: template });
     const input = proposalFromJob(j, new Date('2026-01-01T03:15:00Z'));
     expect(input).toEqual({
-      title: 'Moltbook scout',
-      skill: 'moltbook_engagement',
+      title: 'Diagnose failures',
+      skill: 'ops_internal',
       source: 'schedule',
       proposedBy: 'scheduler',
-      dedupeKey: 'schedule:moltbook-scout:2026-01-01T03:15:00.000Z',
-      steps: [{ kind: 'moltbook.scout', params: { top: 15 } }],
+      dedupeKey: 'schedule:diagnosis:2026-01-01T03:15:00.000Z',
+      steps: [{ kind: 'ops.diagnose_failures', params: { window_minutes: 180 } }],
     });
     expect(input.steps[0]).not.toBe(template.steps[0]);
     expect(proposalFromJob(job('x', { proposal: { ...template, dedupe: false } }), new Date()).dedupeKey).toBeUndefined();
     expect(() => proposalFromJob(job('hb', { internal: 'heartbeat' }), new Date())).toThrow(/internal job/);
-  });
-
-  it('every proposal job in the shipped schedule.yaml passes proposal validation', async () => {
-    const catalog = createStepCatalog([...DEFAULT_STEP_KINDS, ...MOLTBOOK_STEP_KINDS]);
-    const jobs = await loadScheduleFile(SCHEDULE_FILE, { internalJobs: ['heartbeat', 'ops-daily-summary'] });
-    const proposalJobs = jobs.filter((j) => 'proposal' in j.run);
-    expect(proposalJobs).toHaveLength(4);
-    for (const j of proposalJobs) {
-      expect(() => validateProposal(catalog, proposalFromJob(j, new Date('2026-01-01T00:00:00Z')))).not.toThrow();
-    }
   });
 });
 

@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { AppError, ValidationError } from '@opsloop/core';
+import { noteError } from './requestLog.ts';
 
 /**
  * The one JSON error format:
@@ -26,18 +27,19 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next)
   const bodyError = typeof err === 'object' && err !== null && 'type' in err ? BODY_ERRORS[String(err.type)] : undefined;
   if (bodyError) {
     const [status, code, message] = bodyError;
-    req.log.warn({ code }, message);
+    noteError(res, { code, message });
     res.status(status).json(body(code, message, req.id));
     return;
   }
   if (err instanceof AppError) {
     const extra = err instanceof ValidationError ? { issues: err.issues } : (err.details ?? {});
-    if (err.status >= 500) req.log.error({ err }, err.message);
-    else req.log.info({ code: err.code, status: err.status }, err.message);
+    noteError(res, { code: err.code, message: err.message });
     res.status(err.status).json(body(err.code, err.message, req.id, extra));
     return;
   }
-  req.log.error({ err }, 'unhandled error');
+  // The request's log line carries the error; its stack goes to debug only.
+  noteError(res, { code: 'internal_error', message: err instanceof Error ? err.message : String(err) });
+  req.log.debug({ err }, 'unhandled error');
   res.status(500).json(body('internal_error', 'Internal server error', req.id));
 };
 

@@ -37,9 +37,17 @@ export interface RouteSpec<P extends AnyObject, Q extends AnyObject, B extends z
   params?: P;
   query?: Q;
   body?: B;
+  /**
+   * Validates the body with this instead of `body` when the domain function validates
+   * `body` in full itself (the intake); `body` still documents it.
+   */
+  bodyCheck?: z.ZodType;
   /** Body media type (Default: application/json). Non-JSON bodies are parsed by `bodyParser`. */
   bodyType?: 'application/json' | 'application/x-www-form-urlencoded';
-  /** Replaces the JSON body parser (e.g. Slack needs the raw bytes to check the signature). */
+  /**
+   * Replaces the JSON body parser (e.g. Slack needs the raw bytes to check the
+   * signature). The handler then gets what it produced, unvalidated: `body` only documents it.
+   */
   bodyParser?: RequestHandler;
   /** Success and the route's own error statuses; 400/401 are added from the schemas and auth. */
   responses: Record<number, RouteResponse>;
@@ -53,7 +61,7 @@ export interface RouteInput<P extends AnyObject, Q extends AnyObject, B extends 
 }
 
 /** What the OpenAPI generator reads: the spec with its full path. */
-export type RegisteredRoute = Omit<RouteSpec<AnyObject, AnyObject, z.ZodType>, 'handler' | 'bodyParser'> & { fullPath: string };
+export type RegisteredRoute = Omit<RouteSpec<AnyObject, AnyObject, z.ZodType>, 'handler' | 'bodyParser' | 'bodyCheck'> & { fullPath: string };
 
 /**
  * The one way a route is declared: method, path, schemas, responses and auth. `add`
@@ -96,13 +104,13 @@ export class RouteGroup {
 
   add<P extends AnyObject = AnyObject, Q extends AnyObject = AnyObject, B extends z.ZodType = z.ZodUndefined>(spec: RouteSpec<P, Q, B>): this {
     const fullPath = `${this.prefix}${spec.path}`;
-    const { handler, bodyParser: _bodyParser, ...doc } = spec;
+    const { handler, bodyParser: _bodyParser, bodyCheck: _bodyCheck, ...doc } = spec;
     this.registry.routes.push({ ...(doc as unknown as RegisteredRoute), fullPath });
     const run: RequestHandler = async (req, res) => {
       const input = {
         params: spec.params ? parse(spec.params, req.params, 'params') : {},
         query: spec.query ? parse(spec.query, req.query, 'query') : {},
-        body: spec.body ? parse(spec.body, req.body, 'body') : undefined,
+        body: spec.bodyParser ? req.body : spec.body ? parse(spec.bodyCheck ?? spec.body, req.body, 'body') : undefined,
       } as RouteInput<P, Q, B>;
       const result = await handler(input, req, res);
       if (result !== undefined && !res.headersSent) res.json(result);

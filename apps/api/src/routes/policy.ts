@@ -12,7 +12,7 @@ export function policyRoutes(g: RouteGroup, ops: ProposalDeps): void {
     summary: 'Every policy key with its value',
     auth: 'read',
     responses: { 200: { description: 'Policy rows', schema: z.object({ items: z.array(row) }) } },
-    handler: async () => ({ items: await listPolicy(ops.prisma) }),
+    handler: async () => ({ items: await listPolicy(ops) }),
   });
 
   g.add({

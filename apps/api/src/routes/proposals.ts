@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { NotFoundError } from '@opsloop/core';
-import { approveProposal, createProposal, getProposal, listProposals, proposalInputSchema, PROPOSAL_STATUSES, rejectProposal, SKILLS, type ProposalDeps } from '@opsloop/ops';
+import { approveProposal, createProposal, getProposal, listProposals, proposalInputSchema, PROPOSAL_STATUSES, rejectProposal, skillNameSchema, type ProposalDeps } from '@opsloop/ops';
 import type { RouteGroup } from '../http/route.ts';
 
 export const idParams = z.object({ id: z.uuid() });
@@ -8,11 +8,13 @@ export const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(200).optional(),
   since: z.coerce.date().optional(),
-  skill: z.enum(SKILLS).optional(),
+  skill: skillNameSchema.optional(),
 });
 export const decisionBody = z.object({ by: z.string().trim().min(1).max(100).optional() }).strict().optional();
 export const rejectBody = z.object({ reason: z.string().trim().min(1).max(1000).default('rejected by a person') }).strict().optional();
 
+// Built once: on the intake path a schema built per request costs more than the parse.
+const proposalSource = z.object({ source: z.enum(['api', 'manual']).default('api') }).loose();
 const row = z.object({}).loose();
 const decision = z.object({ proposal: row, status: z.enum(PROPOSAL_STATUSES), missionId: z.uuid().nullable().optional(), reason: z.string().nullable() }).loose();
 
@@ -28,9 +30,12 @@ export function proposalRoutes(g: RouteGroup, ops: ProposalDeps): void {
     // Sources other than api/manual are reserved for opsloop's own trigger, reaction and
     // scheduler paths.
     body: proposalInputSchema.extend({ source: z.enum(['api', 'manual']).default('api') }),
+    // createProposal validates the whole proposal; checking it here as well would
+    // double the intake's validation cost.
+    bodyCheck: proposalSource,
     responses: { 201: { description: 'Created (approved, pending or rejected: see status)', schema: decision }, 200: { description: 'Deduplicated: the earlier proposal', schema: decision } },
     handler: async ({ body }, _req, res) => {
-      const { proposal, created } = await createProposal(ops, body);
+      const { proposal, created } = await createProposal(ops, { ...body, source: body.source });
       res.status(created ? 201 : 200);
       return { proposal, status: proposal!.status, missionId: proposal!.missionId, reason: proposal!.reason, deduplicated: !created };
     },

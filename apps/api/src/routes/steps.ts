@@ -9,7 +9,7 @@ const row = z.object({}).loose();
 const leaseLost = { description: 'conflict: the lease is no longer yours (expired, reclaimed, or the mission was cancelled); nothing changed' };
 
 /** The protocol for external executors (an OpenClaw gateway posting to X, …). */
-export function stepRoutes(g: RouteGroup, ops: Pick<OpsDeps, 'prisma' | 'clock' | 'policy' | 'catalog' | 'random'>): void {
+export function stepRoutes(g: RouteGroup, ops: Pick<OpsDeps, 'prisma' | 'pool' | 'clock' | 'policy' | 'catalog' | 'random'>): void {
   g.add({
     method: 'post',
     path: '/steps/claim',

@@ -6,3 +6,5 @@ export * from './feedHeartbeat.ts';
 export * from './scout.ts';
 export * from './steps.ts';
 export * from './llmReplyWriter.ts';
+export * from './policy.ts';
+export * from './summary.ts';

@@ -41,7 +41,12 @@ const newestFirst = (a: Comment, b: Comment) => (b.created_at ?? '').localeCompa
  * id after; a comment someone else holds the intent for is left alone; an intent whose
  * outcome is unknown is resolved by finding our reply in the thread.
  */
-export async function runReplyMonitor(deps: EngagementDeps, params: { max_replies?: number; post_ids?: string[] }): Promise<ReplyMonitorResult> {
+export async function runReplyMonitor(
+  deps: EngagementDeps,
+  params: { max_replies?: number; post_ids?: string[] },
+  /** Aborted when the process starts shutting down: no new reply is sent after that. */
+  stopping?: AbortSignal,
+): Promise<ReplyMonitorResult> {
   const result: ReplyMonitorResult = { posts_checked: 0, replies_sent: 0, recorded_existing: 0, unconfirmed: 0, given_up: 0, duplicates_seen: 0, rate_limited: false, retry_after_ms: null };
   const max = params.max_replies ?? deps.maxRepliesPerRun;
   const { moltbook_engagement: policy } = await deps.policy.read(deps.prisma, ['moltbook_engagement']);
@@ -102,7 +107,7 @@ export async function runReplyMonitor(deps: EngagementDeps, params: { max_replie
         continue;
       }
       if (kids.some((k) => k.author === null)) continue; // author hidden (outage): cannot tell if it is ours
-      if (result.replies_sent >= max) {
+      if (result.replies_sent >= max || stopping?.aborted) {
         stop = true;
         break;
       }

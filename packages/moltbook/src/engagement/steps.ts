@@ -51,7 +51,7 @@ export function moltbookHandlers(deps: EngagementDeps | undefined): Map<string, 
   };
   return new Map<string, StepHandler>([
     ['moltbook.second_post', () => runSecondPost(need())],
-    ['moltbook.reply_monitor', (params) => runReplyMonitor(need(), params)],
+    ['moltbook.reply_monitor', (params, ctx) => runReplyMonitor(need(), params, ctx.stopping)],
     ['moltbook.heartbeat', (params) => runFeedHeartbeat(need(), params)],
     ['moltbook.scout', (params) => runScout(need(), params)],
   ]);

@@ -4,7 +4,7 @@ import { inTransaction, pgErrorCode, Prisma, type DbClient } from '@opsloop/db';
 import { writeEvents } from '../events.ts';
 import { triggerConditionSchema } from '../heartbeat/evaluateTriggers.ts';
 import type { ProposalDeps } from '../proposals/createProposal.ts';
-import { validateProposal } from '../proposals/validateProposal.ts';
+import { namesInProposal, validateProposal } from '../proposals/validateProposal.ts';
 
 /**
  * A trigger rule as an operator writes it. `condition` is parsed with the evaluator's
@@ -12,26 +12,33 @@ import { validateProposal } from '../proposals/validateProposal.ts';
  * exactly as the evaluator's firing will build it (source `trigger`, its dedupe key and
  * metadata added), so a rule that saves is a rule that can fire.
  */
+const ruleFields = {
+  name: z.string().trim().regex(/^[a-z0-9][a-z0-9_.:-]{0,99}$/, 'lower-case letters, digits and _ . : - (at most 100)'),
+  description: z.string().trim().max(1000).nullable().optional(),
+  event_kind: z
+    .string()
+    .trim()
+    .min(1)
+    .max(100)
+    .regex(/^(\*|[A-Za-z0-9_.:-]+\*?)$/, 'an event kind, a prefix pattern like "mission:*", or "*"'),
+  condition: triggerConditionSchema,
+  cooldown_minutes: z.number().int().min(0).max(525_600),
+  proposal_template: z.record(z.string(), z.unknown()),
+  enabled: z.boolean(),
+};
+
 export const triggerRuleInputSchema = z
   .object({
-    name: z.string().trim().regex(/^[a-z0-9][a-z0-9_.:-]{0,99}$/, 'lower-case letters, digits and _ . : - (at most 100)'),
-    description: z.string().trim().max(1000).nullable().optional(),
-    event_kind: z
-      .string()
-      .trim()
-      .min(1)
-      .max(100)
-      .regex(/^(\*|[A-Za-z0-9_.:-]+\*?)$/, 'an event kind, a prefix pattern like "mission:*", or "*"'),
-    condition: triggerConditionSchema.default({ count_at_least: 1, window_minutes: 60, where: [] }),
-    cooldown_minutes: z.number().int().min(0).max(525_600).default(60),
-    proposal_template: z.record(z.string(), z.unknown()),
-    enabled: z.boolean().default(true),
+    ...ruleFields,
+    condition: ruleFields.condition.default({ count_at_least: 1, window_minutes: 60, where: [] }),
+    cooldown_minutes: ruleFields.cooldown_minutes.default(60),
+    enabled: ruleFields.enabled.default(true),
   })
   .strict();
 export type TriggerRuleInput = z.input<typeof triggerRuleInputSchema>;
 
-/** Every field optional; what is given replaces the stored value, then the whole rule is validated. */
-export const triggerRulePatchSchema = triggerRuleInputSchema.partial().strict();
+/** Every field optional, no defaults: what is given replaces the stored value, then the whole rule is validated. */
+export const triggerRulePatchSchema = z.object(ruleFields).partial().strict();
 
 export interface TriggerRuleView {
   id: string;
@@ -52,14 +59,15 @@ export interface TriggerRuleView {
 
 type Deps = Pick<ProposalDeps, 'prisma' | 'clock' | 'catalog'>;
 
-function checkTemplate(deps: Deps, name: string, template: Record<string, unknown>): void {
+async function checkTemplate(deps: Deps, name: string, template: Record<string, unknown>): Promise<void> {
   const issues: FieldIssue[] = [];
   for (const reserved of ['source', 'proposedBy', 'dedupeKey', 'metadata']) {
     if (reserved in template) issues.push({ path: `proposal_template.${reserved}`, message: 'set by the trigger when it fires' });
   }
   if (issues.length) throw new ValidationError('Invalid trigger rule', issues);
+  const proposal = { ...template, source: 'trigger', proposedBy: `trigger:${name}`, dedupeKey: `trigger:${name}:bucket`, metadata: {} };
   try {
-    validateProposal(deps.catalog, { ...template, source: 'trigger', proposedBy: `trigger:${name}`, dedupeKey: `trigger:${name}:bucket`, metadata: {} }, ['proposal_template']);
+    validateProposal(await deps.catalog.resolve(namesInProposal(proposal)), proposal, ['proposal_template']);
   } catch (error) {
     if (error instanceof ValidationError) throw new ValidationError('Invalid trigger rule', error.issues);
     throw error;
@@ -81,21 +89,28 @@ export async function getTriggerRule(db: DbClient, id: string): Promise<TriggerR
   return rule;
 }
 
-function parseRule(deps: Deps, input: unknown): z.output<typeof triggerRuleInputSchema> {
+async function parseRule(deps: Deps, input: unknown): Promise<z.output<typeof triggerRuleInputSchema>> {
   const parsed = triggerRuleInputSchema.safeParse(input);
   if (!parsed.success) throw ValidationError.fromZod(parsed.error, [], 'Invalid trigger rule');
-  checkTemplate(deps, parsed.data.name, parsed.data.proposal_template);
+  await checkTemplate(deps, parsed.data.name, parsed.data.proposal_template);
   return parsed.data;
 }
 
+// A raw query's unique violation arrives as Prisma's P2010 with PostgreSQL's code in the
+// driver adapter's cause.
+function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: string; meta?: { driverAdapterError?: { cause?: { originalCode?: string } } } };
+  return e?.code === 'P2002' || e?.meta?.driverAdapterError?.cause?.originalCode === '23505' || pgErrorCode(error) === '23505';
+}
+
 function nameTaken(error: unknown, name: string): never {
-  if (pgErrorCode(error) === '23505') throw new ConflictError(`a trigger rule named ${name} already exists`);
+  if (isUniqueViolation(error)) throw new ConflictError(`a trigger rule named ${name} already exists`);
   throw error;
 }
 
 /** Validated like the evaluator reads it; 409 when the name is taken. Writes `trigger_rule:created`. */
-export function createTriggerRule(deps: Deps, input: unknown, by: string): Promise<TriggerRuleView> {
-  const rule = parseRule(deps, input);
+export async function createTriggerRule(deps: Deps, input: unknown, by: string): Promise<TriggerRuleView> {
+  const rule = await parseRule(deps, input);
   const now = deps.clock.now();
   return inTransaction(deps.prisma, async (tx) => {
     const [row] = await tx.$queryRaw<{ id: string }[]>`
@@ -121,7 +136,7 @@ export function updateTriggerRule(deps: Deps, id: string, patch: unknown, by: st
     const [current] = await tx.$queryRaw<{ name: string; description: string | null; event_kind: string; condition: unknown; cooldown_minutes: number; proposal_template: unknown; enabled: boolean }[]>`
       SELECT name, description, event_kind, condition, cooldown_minutes, proposal_template, enabled FROM ops_trigger_rules WHERE id = ${id}::uuid FOR UPDATE`;
     if (!current) throw new NotFoundError('trigger rule');
-    const rule = parseRule(deps, { ...current, ...fields.data });
+    const rule = await parseRule(deps, { ...current, ...fields.data });
     await tx.$executeRaw`
       UPDATE ops_trigger_rules SET name = ${rule.name}, description = ${rule.description ?? null}, event_kind = ${rule.event_kind},
         condition = ${JSON.stringify(rule.condition)}::jsonb, cooldown_minutes = ${rule.cooldown_minutes},

@@ -1,5 +1,27 @@
 import type { PrismaClient } from '@opsloop/db';
 import type { Clock } from '@opsloop/core';
+import type { SummarySection, Workload } from '../workload.ts';
+
+export interface DailySummaryDeps {
+  prisma: PrismaClient;
+  clock: Clock;
+  timeZone: string;
+  heartbeatWindowMinutes: number;
+  /** Their summary sections appear under their keys, after the core's figures. */
+  workloads?: readonly Workload[];
+}
+
+const CORE_KEYS = new Set(['date', 'timeZone', 'from', 'to', 'proposals', 'missions', 'steps', 'events', 'missionSuccessRate', 'topFailingStepKinds', 'alertsRaised', 'heartbeat', 'generatedAt']);
+
+function summarySections(deps: Pick<DailySummaryDeps, 'workloads'>): SummarySection[] {
+  const sections = (deps.workloads ?? []).flatMap((w) => w.summarySections ?? []);
+  const keys = new Set<string>();
+  for (const s of sections) {
+    if (CORE_KEYS.has(s.key) || keys.has(s.key)) throw new Error(`summary section ${s.key} clashes with another key of the summary`);
+    keys.add(s.key);
+  }
+  return sections;
+}
 
 /** The calendar date (YYYY-MM-DD) of `at` in `timeZone`. */
 export function localDate(at: Date, timeZone: string): string {
@@ -9,9 +31,9 @@ export function localDate(at: Date, timeZone: string): string {
 /**
  * What happened on one day in the configured time zone: proposals, missions and steps by
  * status, events, mission success rate, top failing step kinds, alerts, heartbeats (and
- * whether they went missing), Moltbook engagement figures.
+ * whether they went missing), then each workload's section.
  */
-export async function dailySummary(deps: { prisma: PrismaClient; clock: Clock; timeZone: string; heartbeatWindowMinutes: number }, date?: string) {
+export async function dailySummary(deps: DailySummaryDeps, date?: string) {
   const now = deps.clock.now();
   const day = date ?? localDate(now, deps.timeZone);
   const tz = deps.timeZone;
@@ -26,7 +48,7 @@ export async function dailySummary(deps: { prisma: PrismaClient; clock: Clock; t
     );
     return Object.fromEntries(rows.map((r) => [r.status, r.n]));
   };
-  const [proposals, missions, steps, counts, failing, heartbeat, engagement] = await Promise.all([
+  const [proposals, missions, steps, counts, failing, heartbeat, sections] = await Promise.all([
     byStatus('ops_proposals'),
     byStatus('ops_missions'),
     byStatus('ops_mission_steps'),
@@ -39,20 +61,9 @@ export async function dailySummary(deps: { prisma: PrismaClient; clock: Clock; t
       WHERE outcome IN ('failed', 'timed_out', 'lost') AND started_at >= ${start} AND started_at < ${end}
       GROUP BY kind ORDER BY failures DESC, kind LIMIT 5`,
     deps.prisma.opsHeartbeatRun.findFirst({ where: { finishedAt: { not: null } }, orderBy: { finishedAt: 'desc' }, select: { finishedAt: true, status: true } }),
-    deps.prisma.$queryRaw<{ runs: number; replies: number; rate_limited: number; duplicates: number; step_runs: number; step_failures: number }[]>`
-      SELECT
-        (SELECT count(*)::int FROM ops_events WHERE kind = 'moltbook:reply_monitor' AND created_at >= ${start} AND created_at < ${end}) AS runs,
-        (SELECT coalesce(sum((payload ->> 'replies_sent')::int), 0)::int FROM ops_events
-           WHERE kind = 'moltbook:reply_monitor' AND created_at >= ${start} AND created_at < ${end}) AS replies,
-        (SELECT count(*)::int FROM ops_events WHERE kind IN ('moltbook:reply_monitor', 'moltbook:second_post')
-           AND (payload ->> 'rate_limited')::boolean AND created_at >= ${start} AND created_at < ${end}) AS rate_limited,
-        (SELECT coalesce(sum((payload ->> 'duplicates_seen')::int), 0)::int FROM ops_events
-           WHERE kind = 'moltbook:reply_monitor' AND created_at >= ${start} AND created_at < ${end}) AS duplicates,
-        (SELECT count(*)::int FROM ops_step_runs WHERE kind = 'moltbook.reply_monitor' AND outcome <> 'running'
-           AND started_at >= ${start} AND started_at < ${end}) AS step_runs,
-        (SELECT count(*)::int FROM ops_step_runs WHERE kind = 'moltbook.reply_monitor' AND outcome IN ('failed', 'timed_out', 'lost')
-           AND started_at >= ${start} AND started_at < ${end}) AS step_failures`,
+    Promise.all(summarySections(deps).map(async (section) => [section.key, await section.collect(deps.prisma, { start, end })] as const)),
   ]);
+  const workloadSections: Record<string, unknown> = Object.fromEntries(sections);
   const finished = (missions.succeeded ?? 0) + (missions.failed ?? 0);
   const lastAt = heartbeat?.finishedAt ?? null;
   return {
@@ -72,23 +83,16 @@ export async function dailySummary(deps: { prisma: PrismaClient; clock: Clock; t
       lastAt,
       missing: !lastAt || now.getTime() - lastAt.getTime() > deps.heartbeatWindowMinutes * 60_000,
     },
-    moltbook: {
-      replyMonitorRuns: engagement[0]!.runs,
-      repliesSent: engagement[0]!.replies,
-      /** Goal: below 1 %. */
-      replyJobFailureRate: engagement[0]!.step_runs ? Number((engagement[0]!.step_failures / engagement[0]!.step_runs).toFixed(4)) : null,
-      /** Comments seen with more than one reply of ours. Goal: 0. */
-      duplicateReplies: engagement[0]!.duplicates,
-      rateLimited: engagement[0]!.rate_limited,
-    },
+    ...workloadSections,
     generatedAt: now,
   };
 }
 
-export type DailySummary = Awaited<ReturnType<typeof dailySummary>>;
+/** The core's figures; each workload section sits beside them under its key. */
+export type DailySummary = Awaited<ReturnType<typeof dailySummary>> & Record<string, unknown>;
 
 /** The summary as people read it in Slack. */
-export function formatDailySummary(s: DailySummary): string {
+export function formatDailySummary(s: DailySummary, deps: Pick<DailySummaryDeps, 'workloads'> = {}): string {
   const list = (o: Record<string, number>) => Object.entries(o).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
   return [
     `*opsloop daily summary — ${s.date} (${s.timeZone})*`,
@@ -97,7 +101,9 @@ export function formatDailySummary(s: DailySummary): string {
     `Steps: ${list(s.steps)}`,
     `Top failing step kinds: ${s.topFailingStepKinds.map((f) => `${f.kind} ×${f.failures}`).join(', ') || 'none'}`,
     `Events: ${s.events} · Alerts raised: ${s.alertsRaised}`,
-    `Moltbook: ${s.moltbook.repliesSent} replies in ${s.moltbook.replyMonitorRuns} runs, failure rate ${s.moltbook.replyJobFailureRate === null ? 'n/a' : `${(s.moltbook.replyJobFailureRate * 100).toFixed(1)}%`}, duplicates ${s.moltbook.duplicateReplies}, rate-limited ${s.moltbook.rateLimited}×`,
+    ...summarySections(deps)
+      .filter((section) => section.key in s)
+      .map((section) => section.format(s[section.key])),
     `Heartbeats: ${s.heartbeat.count}, last ${s.heartbeat.lastAt ? s.heartbeat.lastAt.toISOString() : 'never'}${s.heartbeat.missing ? ' — :warning: MISSING' : ''}`,
   ].join('\n');
 }

@@ -8,6 +8,7 @@ import { checkOpsHealth } from './checkOpsHealth.ts';
 import { evaluateTriggers } from './evaluateTriggers.ts';
 import { processReactionQueue } from './processReactionQueue.ts';
 import type { HeartbeatPhase, PhaseContext } from './runHeartbeat.ts';
+import type { Workload } from '../workload.ts';
 
 export interface HeartbeatDeps extends ProposalDeps {
   logger: Logger;
@@ -15,6 +16,8 @@ export interface HeartbeatDeps extends ProposalDeps {
   random?: () => number;
   sink?: AlertSink;
   heartbeatWindowMinutes: number;
+  /** Their daily-summary sections join the summary. (Default: none) */
+  workloads?: readonly Workload[];
   /** The insight promotion phase; omitted, the phase reports "not configured". */
   promoteInsights?: (ctx: PhaseContext) => Promise<unknown>;
 }

@@ -80,7 +80,7 @@ async function runPhases(deps: { prisma: PrismaClient; clock: Clock; logger: Log
       reports.push({ name: phase.name, ok: true, durationMs: Math.round(performance.now() - t0), result });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      deps.logger.error({ phase: phase.name, err: error }, 'heartbeat phase failed');
+      deps.logger.debug({ phase: phase.name, err: error }, 'heartbeat phase failed');
       reports.push({ name: phase.name, ok: false, durationMs: Math.round(performance.now() - t0), error: message });
     } finally {
       clearTimeout(timer);
@@ -92,6 +92,17 @@ async function runPhases(deps: { prisma: PrismaClient; clock: Clock; logger: Log
     where: { id: run.id },
     data: { status, finishedAt, results: JSON.parse(JSON.stringify(reports)) as object },
   });
+  // One line per heartbeat: each phase's outcome (`ok 12ms` or its error) at a glance.
+  deps.logger[status === 'succeeded' ? 'info' : 'warn'](
+    {
+      runId: Number(run.id),
+      triggeredBy,
+      status,
+      durationMs: finishedAt.getTime() - startedAt.getTime(),
+      phases: Object.fromEntries(reports.map((r) => [r.name, r.ok ? `ok ${r.durationMs}ms` : `failed ${r.durationMs}ms: ${r.error}`])),
+    },
+    `heartbeat ${status}`,
+  );
   return { status: 'completed' as const, runId: Number(run.id), startedAt, finishedAt, phases: reports };
 }
 

@@ -3,7 +3,6 @@ import { inTransaction, withTransientRetry, type Prisma } from '@opsloop/db';
 import { writeEvents } from '../events.ts';
 import { evaluateCapGate, evaluatePolicyGates, readDecisionPolicy } from '../proposals/gates.ts';
 import type { ProposalDeps } from '../proposals/createProposal.ts';
-import type { Skill } from '../proposals/validateProposal.ts';
 import type { MissionStatus, StepStatus } from '../statuses.ts';
 
 export interface RetryResult {
@@ -21,14 +20,16 @@ export interface RetryResult {
  * (the failed one): that step is queued and the ones after it wait, all with fresh
  * attempts; steps that succeeded keep their results. Passes the same gates as a
  * proposal a person approves: a disabled skill, the kill switch or a daily quota
- * refuses it with 409 and changes nothing. Re-run steps count against today's quota
- * (their `created_at` becomes the time of the retry, which is what the cap gate counts).
+ * refuses it with 409 and changes nothing. The quota check asks whether today's count
+ * plus the re-run steps fits; afterwards the re-run steps count for today (their
+ * `created_at`, which the cap gate counts, becomes the time of the retry), so a step
+ * retried on the day it was approved is counted once.
  * A second retry while the first is still under way is a no-op.
  */
 export function retryMission(deps: ProposalDeps, missionId: string, input: { by: string }, tx?: Prisma.TransactionClient): Promise<RetryResult> {
   const run = async (t: Prisma.TransactionClient): Promise<RetryResult> => {
     const now = deps.clock.now();
-    const [mission] = await t.$queryRaw<{ id: string; status: MissionStatus; proposal_id: string; skill: Skill; trace_id: string; title: string }[]>`
+    const [mission] = await t.$queryRaw<{ id: string; status: MissionStatus; proposal_id: string; skill: string; trace_id: string; title: string }[]>`
       SELECT id, status, proposal_id, skill, trace_id, title FROM ops_missions WHERE id = ${missionId}::uuid FOR UPDATE`;
     if (!mission) throw new NotFoundError('mission');
     if (mission.status === 'queued' || mission.status === 'running') {

@@ -1,33 +1,20 @@
 import { z } from 'zod';
 
-const toggle = z.object({ enabled: z.boolean() }).strict();
+/** The value of a skill's policy row: every skill has one, named like the skill. */
+export const skillToggleSchema = z.object({ enabled: z.boolean() }).strict();
+export type SkillToggle = z.infer<typeof skillToggleSchema>;
+const toggle = skillToggleSchema;
 const kindPattern = z.string().regex(/^[a-z0-9_]+(\.[a-z0-9_]+|\.\*)?$|^\*$/, 'a step kind, "prefix.*" or "*"');
 
 /**
- * Every policy key and the shape of its value. A key missing here cannot be written
- * through the API, and a stored value that fails its schema is reported (event + log)
- * while the last valid value keeps working (see readPolicy.ts).
+ * The core's policy keys and the shape of their values. Workloads add theirs through
+ * `Workload.policyKeys` (see registry.ts); any other key is a skill toggle. A stored value
+ * that fails its schema is reported (event + log) while the last valid value keeps
+ * working (see readPolicy.ts).
  */
 export const POLICY_SCHEMAS = {
   system_enabled: toggle,
   ops_internal: toggle,
-  x_autopost: toggle,
-  tiktok_autopost: toggle,
-  trend_hunter: toggle,
-  suffering_detector: toggle,
-  app_nudge: toggle,
-  moltbook_engagement: z
-    .object({
-      enabled: z.boolean(),
-      second_post: z
-        .object({ submolt_name: z.string().min(1), title: z.string().min(1).max(300), content: z.string().min(1).max(40_000) })
-        .optional(),
-      persona_prompt: z.string().max(4000).optional(),
-      scout_queries: z.array(z.string().min(1).max(500)).max(20).default([]),
-      /** New notifications on one of our posts that make an `engagement:high` event. */
-      high_engagement_notifications: z.number().int().min(1).default(5),
-    })
-    .strict(),
   auto_approve: z
     .object({
       enabled: z.boolean(),
@@ -75,19 +62,23 @@ export const POLICY_SCHEMAS = {
   llm_budget: z.object({ daily_tokens: z.number().int().min(0) }).strict(),
 } satisfies Record<string, z.ZodType>;
 
-export type PolicyKey = keyof typeof POLICY_SCHEMAS;
-export type PolicyValue<K extends PolicyKey> = z.infer<(typeof POLICY_SCHEMAS)[K]>;
+type CorePolicyValues = { [K in keyof typeof POLICY_SCHEMAS]: z.infer<(typeof POLICY_SCHEMAS)[K]> };
+
+/**
+ * The typed value of every policy key. A workload declares its own keys' types by
+ * augmenting this interface (`declare module '@opsloop/ops' { interface PolicyValues { … } }`)
+ * and registers their schemas at run time (`Workload.policyKeys`).
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- extended by workloads
+export interface PolicyValues extends CorePolicyValues {}
+
+export type PolicyKey = keyof PolicyValues;
+export type PolicyValue<K extends PolicyKey> = PolicyValues[K];
 
 /** Used when a key's row is missing and no valid value was ever read: the safe choice. */
-export const POLICY_FALLBACKS: { [K in PolicyKey]: PolicyValue<K> } = {
+export const POLICY_FALLBACKS: CorePolicyValues = {
   system_enabled: { enabled: true },
   ops_internal: { enabled: true },
-  x_autopost: { enabled: false },
-  tiktok_autopost: { enabled: false },
-  trend_hunter: { enabled: false },
-  suffering_detector: { enabled: false },
-  app_nudge: { enabled: false },
-  moltbook_engagement: { enabled: false, scout_queries: [], high_engagement_notifications: 5 },
   auto_approve: { enabled: false, step_kinds: [], never_step_kinds: [] },
   daily_quotas: {},
   step_defaults: { max_attempts: 3, backoff_base_seconds: 10, backoff_max_seconds: 900, lease_seconds: 60, stale_after_minutes: 30 },
@@ -96,10 +87,6 @@ export const POLICY_FALLBACKS: { [K in PolicyKey]: PolicyValue<K> } = {
   reaction_matrix: { patterns: [] },
   llm_budget: { daily_tokens: 0 },
 };
-
-export function isPolicyKey(key: string): key is PolicyKey {
-  return Object.hasOwn(POLICY_SCHEMAS, key);
-}
 
 /** `x.post` matches `x.post`, `x.*` and `*`. */
 export function kindMatches(kind: string, pattern: string): boolean {

@@ -1,27 +1,37 @@
 import { ValidationError } from '@opsloop/core';
 import { inTransaction, type PrismaClient } from '@opsloop/db';
 import type { Clock } from '@opsloop/core';
+import type { StepCatalog } from '../catalog.ts';
 import { writeEvents } from '../events.ts';
-import { isPolicyKey, POLICY_SCHEMAS } from './schemas.ts';
+import type { PolicyReader } from './readPolicy.ts';
+import type { PolicyKeyDefinition } from './registry.ts';
+
+type PolicyDeps = { prisma: PrismaClient; clock: Clock; policy: PolicyReader; catalog: StepCatalog };
+
+/** A registered key, or the toggle of a skill some step kind belongs to; else undefined. */
+async function writableDefinition(deps: PolicyDeps, key: string): Promise<PolicyKeyDefinition | undefined> {
+  const registered = deps.policy.registry.get(key);
+  if (registered) return registered;
+  const lookup = await deps.catalog.resolve({ skills: [key] });
+  return lookup.hasSkill(key) ? deps.policy.registry.definitionOf(key) : undefined;
+}
 
 /** Validates `value` against the key's schema, stores it and writes `policy:changed`. */
-export async function updatePolicy(
-  deps: { prisma: PrismaClient; clock: Clock },
-  key: string,
-  value: unknown,
-  changedBy?: string,
-): Promise<{ key: string; value: unknown; updatedAt: Date }> {
-  if (!isPolicyKey(key)) {
-    throw new ValidationError('Unknown policy key', [{ path: 'params.key', message: `unknown policy key "${key}"; known: ${Object.keys(POLICY_SCHEMAS).join(', ')}` }]);
+export async function updatePolicy(deps: PolicyDeps, key: string, value: unknown, changedBy?: string): Promise<{ key: string; value: unknown; updatedAt: Date }> {
+  const definition = await writableDefinition(deps, key);
+  if (!definition) {
+    throw new ValidationError('Unknown policy key', [
+      { path: 'params.key', message: `unknown policy key "${key}": neither a registered key (${deps.policy.registry.keys().map((d) => d.key).join(', ')}) nor a skill` },
+    ]);
   }
-  const parsed = POLICY_SCHEMAS[key].safeParse(value);
+  const parsed = definition.schema.safeParse(value);
   if (!parsed.success) throw ValidationError.fromZod(parsed.error, ['value'], `Invalid value for policy ${key}`);
   const now = deps.clock.now();
   return inTransaction(deps.prisma, async (tx) => {
     const old = await tx.opsPolicy.findUnique({ where: { key }, select: { value: true } });
     const row = await tx.opsPolicy.upsert({
       where: { key },
-      create: { key, value: parsed.data as object, updatedAt: now },
+      create: { key, value: parsed.data as object, description: definition.description, updatedAt: now },
       update: { value: parsed.data as object, updatedAt: now },
     });
     await writeEvents(tx, [
@@ -31,10 +41,19 @@ export async function updatePolicy(
   });
 }
 
-export async function listPolicy(prisma: PrismaClient) {
-  const rows = await prisma.opsPolicy.findMany({ orderBy: { key: 'asc' } });
-  return rows.map((r) => {
-    const valid = isPolicyKey(r.key) ? POLICY_SCHEMAS[r.key].safeParse(r.value).success : false;
-    return { ...r, valid };
+/**
+ * Every stored row, each checked against its key's schema (`valid`), plus the registered
+ * keys that have no row yet, showing the default in force (`stored: false`).
+ */
+export async function listPolicy(deps: Pick<PolicyDeps, 'prisma' | 'policy'>) {
+  const rows = await deps.prisma.opsPolicy.findMany({ orderBy: { key: 'asc' } });
+  const stored = rows.map((r) => {
+    const definition = deps.policy.registry.definitionOf(r.key);
+    return { ...r, description: r.description ?? definition.description, valid: definition.schema.safeParse(r.value).success, stored: true };
   });
+  const missing = deps.policy.registry
+    .keys()
+    .filter((d) => !rows.some((r) => r.key === d.key))
+    .map((d) => ({ key: d.key, value: d.default, description: d.description, updatedAt: null, valid: true, stored: false }));
+  return [...stored, ...missing].sort((a, b) => a.key.localeCompare(b.key));
 }

@@ -1,10 +1,9 @@
-import { inTransaction, withTransientRetry, type Prisma } from '@opsloop/db';
+import { inPgTransaction, pgRunner, prismaRunner, withTransientRetry, type Prisma, type SqlRunner } from '@opsloop/db';
 import type { OpsDeps } from '../types.ts';
-import type { NewEvent } from '../events.ts';
-import { validateProposal, type ValidatedProposal } from './validateProposal.ts';
-import { decisionPolicyKeys, evaluateCapGate, evaluatePolicyGates, type DecisionPolicy, type GateDecision } from './gates.ts';
-import { recordDecision } from './recordDecision.ts';
-import { getProposal, type ProposalView } from '../queries/proposals.ts';
+import { namesInProposal, validateProposal, type ValidatedProposal } from './validateProposal.ts';
+import { decisionPolicyKeys, evaluateCapGate, evaluatePolicyGates, quotaRequests, type DecisionPolicy, type GateDecision } from './gates.ts';
+import { findProposalByDedupeKey, insertDecidedProposal } from './recordDecision.ts';
+import type { ProposalView } from '../queries/proposals.ts';
 
 export interface CreateProposalResult {
   proposal: ProposalView;
@@ -12,54 +11,53 @@ export interface CreateProposalResult {
   created: boolean;
 }
 
-export type ProposalDeps = Pick<OpsDeps, 'prisma' | 'clock' | 'catalog' | 'policy'> & { timeZone: string };
+export type ProposalDeps = Pick<OpsDeps, 'prisma' | 'pool' | 'clock' | 'catalog' | 'policy'> & { timeZone: string };
 
 /**
  * THE entry point for proposals, whoever proposes (HTTP, trigger, reaction, scheduler,
- * CLI). In one transaction: dedupe, skill gates, kill switch, auto-approval, cap gates,
- * mission creation and every event. Throws ValidationError (nothing written) for bad input.
+ * CLI): dedupe, skill gates, kill switch, auto-approval, cap gates, mission creation and
+ * every event, atomically. Throws ValidationError (nothing written) for bad input.
+ *
+ * Policy is read fresh on every call, then the proposal is written already decided, with
+ * its mission, steps, events and NOTIFY, in ONE statement: two round trips, no
+ * interactive transaction. Only a proposal that meets a cap gate needs a transaction:
+ * the per-kind lock and the count must precede the insert and hold until it commits.
+ * Inside the caller's `tx` the same statements run there.
  */
 export async function createProposal(deps: ProposalDeps, input: unknown, tx?: Prisma.TransactionClient): Promise<CreateProposalResult> {
-  const proposal = validateProposal(deps.catalog, input);
-  const run = (t: Prisma.TransactionClient) => insertAndDecide(deps, proposal, t);
-  return tx ? run(tx) : withTransientRetry(() => inTransaction(deps.prisma, run));
+  const proposal = validateProposal(await deps.catalog.resolve(namesInProposal(input)), input);
+  if (tx) return decide(deps, proposal, prismaRunner(tx), (fn) => fn(prismaRunner(tx)));
+  return withTransientRetry(() => decide(deps, proposal, pgRunner(deps.pool), (fn) => inPgTransaction(deps.pool, fn)));
 }
 
-async function insertAndDecide(deps: ProposalDeps, p: ValidatedProposal, tx: Prisma.TransactionClient): Promise<CreateProposalResult> {
+async function decide(
+  deps: ProposalDeps,
+  p: ValidatedProposal,
+  sql: SqlRunner,
+  atomically: <T>(fn: (sql: SqlRunner) => Promise<T>) => Promise<T>,
+): Promise<CreateProposalResult> {
   const now = deps.clock.now();
   const keys = decisionPolicyKeys(p);
-  // ON CONFLICT DO NOTHING waits for a concurrent insert of the same key to commit and
-  // then skips: 50 identical requests make one row, and 49 read it back below. The
-  // policy rows the decision needs come back with the insert (one round trip).
-  const [row] = await tx.$queryRaw<{ id: string; trace_id: string; policy: { key: string; value: unknown }[] }[]>`
-    WITH inserted AS (
-      INSERT INTO ops_proposals (dedupe_key, source, proposed_by, skill, title, steps, status, metadata, created_at, updated_at)
-      VALUES (${p.dedupeKey ?? null}, ${p.source}, ${p.proposedBy ?? null}, ${p.skill}, ${p.title},
-              ${JSON.stringify(p.steps)}::jsonb, 'pending', ${JSON.stringify(p.metadata)}::jsonb, ${now}::timestamptz, ${now}::timestamptz)
-      ON CONFLICT (dedupe_key) DO NOTHING
-      RETURNING id, trace_id
-    )
-    SELECT id, trace_id,
-           (SELECT coalesce(jsonb_agg(jsonb_build_object('key', key, 'value', value)), '[]') FROM ops_policy WHERE key = ANY(${keys}::text[])) AS policy
-    FROM inserted`;
-  if (!row) {
-    const existing = await tx.opsProposal.findUniqueOrThrow({ where: { dedupeKey: p.dedupeKey! }, select: { id: true } });
-    return { proposal: (await getProposal(tx, existing.id))!, created: false };
-  }
+  const rows = await sql.query<{ key: string; value: unknown }>({
+    name: 'opsloop_read_policy',
+    text: 'SELECT key, value FROM ops_policy WHERE key = ANY($1::text[])',
+    values: [[...keys]],
+  });
+  const policy = deps.policy.parse(rows, keys) as DecisionPolicy;
+  const decision: GateDecision = evaluatePolicyGates(policy, p, 'auto');
 
-  const policy = deps.policy.parse(row.policy, keys) as DecisionPolicy;
-  let decision: GateDecision = evaluatePolicyGates(policy, p, 'auto');
-  if (decision.status === 'approved') {
-    decision = (await evaluateCapGate(tx, policy.daily_quotas, p.steps, now, deps.timeZone)) ?? decision;
-  }
-  const created: NewEvent = {
-    kind: 'proposal:created',
-    source: 'proposals',
-    skill: p.skill,
-    proposalId: row.id,
-    traceId: row.trace_id,
-    payload: { title: p.title, source: p.source, proposedBy: p.proposedBy, steps: p.steps.map((s) => s.kind), dedupeKey: p.dedupeKey },
-  };
-  const proposal = await recordDecision(tx, policy.step_defaults, { id: row.id, traceId: row.trace_id, ...p }, decision, now, [created]);
-  return { proposal: proposal!, created: true };
+  const written =
+    decision.status === 'approved' && quotaRequests(policy.daily_quotas, p.steps).size > 0
+      ? await atomically(async (t) => {
+          const capped = await evaluateCapGate(t, policy.daily_quotas, p.steps, now, deps.timeZone);
+          return insertDecidedProposal(t, policy.step_defaults, p, capped ?? decision, now);
+        })
+      : await insertDecidedProposal(sql, policy.step_defaults, p, decision, now);
+  if (written) return { proposal: written, created: true };
+
+  // The dedupe key matched (ON CONFLICT waited for its insert to commit): nothing was
+  // written; answer with the proposal that has it.
+  const existing = await findProposalByDedupeKey(sql, p.dedupeKey!);
+  if (!existing) throw new Error(`dedupe key ${p.dedupeKey} conflicted but no proposal holds it`);
+  return { proposal: existing, created: false };
 }

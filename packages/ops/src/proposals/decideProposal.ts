@@ -5,10 +5,10 @@ import type { ProposalDeps } from './createProposal.ts';
 import { recordDecision } from './recordDecision.ts';
 import { evaluateCapGate, evaluatePolicyGates, readDecisionPolicy, type GateDecision } from './gates.ts';
 import { POLICY_FALLBACKS } from '../policy/schemas.ts';
-import type { Skill, ValidatedStep } from './validateProposal.ts';
+import type { ValidatedStep } from './validateProposal.ts';
 
 async function lockPending(tx: Prisma.TransactionClient, id: string) {
-  const [row] = await tx.$queryRaw<{ id: string; status: string; title: string; skill: Skill; trace_id: string; steps: ValidatedStep[] }[]>`
+  const [row] = await tx.$queryRaw<{ id: string; status: string; title: string; skill: string; trace_id: string; steps: ValidatedStep[] }[]>`
     SELECT id, status, title, skill, trace_id, steps FROM ops_proposals WHERE id = ${id}::uuid FOR UPDATE`;
   if (!row) throw new NotFoundError('proposal');
   if (row.status !== 'pending') throw new ConflictError(`proposal is ${row.status}, not pending`, { status: row.status });

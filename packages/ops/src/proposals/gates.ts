@@ -1,9 +1,8 @@
-import type { Prisma} from '@opsloop/db';
-import { type DbClient } from '@opsloop/db';
+import { prismaRunner, type DbClient, type Prisma, type SqlRunner } from '@opsloop/db';
 import type { PolicyReader } from '../policy/readPolicy.ts';
 import { kindMatches, type PolicyValue } from '../policy/schemas.ts';
+import type { SkillToggle } from '../policy/schemas.ts';
 import type { ValidatedStep } from './validateProposal.ts';
-import { SKILLS, type Skill } from './validateProposal.ts';
 
 export type GateDecision =
   | { status: 'approved'; reason: string }
@@ -11,7 +10,7 @@ export type GateDecision =
   | { status: 'rejected'; reason: string; quota?: { kind: string; limit: number; used: number; requested: number } };
 
 export interface GateInput {
-  skill: Skill;
+  skill: string;
   steps: Pick<ValidatedStep, 'kind' | 'skill'>[];
 }
 
@@ -28,16 +27,16 @@ export function decisionPolicyKeys(proposal: GateInput) {
 export async function readDecisionPolicy(tx: DbClient, policy: PolicyReader, proposal: GateInput): Promise<DecisionPolicy> {
   return (await policy.read(tx, decisionPolicyKeys(proposal))) as DecisionPolicy;
 }
-export type DecisionPolicy = { [K in 'system_enabled' | 'auto_approve' | 'daily_quotas' | 'step_defaults']: PolicyValue<K> } & Record<Skill, { enabled: boolean }>;
+export type DecisionPolicy = { [K in 'system_enabled' | 'auto_approve' | 'daily_quotas' | 'step_defaults']: PolicyValue<K> } & Record<string, SkillToggle | undefined>;
 
-function skillsOf(proposal: GateInput): Skill[] {
-  return [...new Set([proposal.skill, ...proposal.steps.map((s) => s.skill)])].filter((s): s is Skill => (SKILLS as readonly string[]).includes(s));
+function skillsOf(proposal: GateInput): string[] {
+  return [...new Set([proposal.skill, ...proposal.steps.map((s) => s.skill)])];
 }
 
 export function evaluatePolicyGates(p: DecisionPolicy, proposal: GateInput, mode: 'auto' | 'manual'): GateDecision {
   const skills = skillsOf(proposal);
   for (const skill of skills) {
-    if (!p[skill].enabled) return { status: 'rejected', reason: `skill ${skill} is disabled by policy (${skill}.enabled = false)` };
+    if (p[skill]?.enabled !== true) return { status: 'rejected', reason: `skill ${skill} is disabled by policy (${skill}.enabled = false)` };
   }
   if (!p.system_enabled.enabled) return { status: 'pending', reason: 'system disabled by the kill switch (system_enabled.enabled = false)' };
   if (mode === 'manual') return { status: 'approved', reason: 'approved by a person' };
@@ -51,6 +50,13 @@ export function evaluatePolicyGates(p: DecisionPolicy, proposal: GateInput, mode
   return { status: 'approved', reason: 'auto-approved by policy' };
 }
 
+/** How many steps of each quota'd kind a proposal asks for (empty: no cap gate applies). */
+export function quotaRequests(quotas: DecisionPolicy['daily_quotas'], steps: Pick<ValidatedStep, 'kind'>[]): Map<string, number> {
+  const requested = new Map<string, number>();
+  for (const s of steps) if (quotas[s.kind] !== undefined) requested.set(s.kind, (requested.get(s.kind) ?? 0) + 1);
+  return requested;
+}
+
 /**
  * Daily quotas per step kind, counted over steps already approved since midnight in
  * `timeZone`. Takes a transaction-scoped advisory lock per quota'd kind (in sorted
@@ -58,23 +64,25 @@ export function evaluatePolicyGates(p: DecisionPolicy, proposal: GateInput, mode
  * the same kind are decided one after the other, so a quota of 10 approves exactly 10.
  */
 export async function evaluateCapGate(
-  tx: Prisma.TransactionClient,
+  tx: Prisma.TransactionClient | SqlRunner,
   quotas: DecisionPolicy['daily_quotas'],
   steps: Pick<ValidatedStep, 'kind'>[],
   now: Date,
   timeZone: string,
 ): Promise<GateDecision | undefined> {
-  const requested = new Map<string, number>();
-  for (const s of steps) if (quotas[s.kind] !== undefined) requested.set(s.kind, (requested.get(s.kind) ?? 0) + 1);
+  const sql = '$queryRawUnsafe' in tx ? prismaRunner(tx) : tx;
+  const requested = quotaRequests(quotas, steps);
   for (const kind of [...requested.keys()].sort()) {
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`opsloop:quota:${kind}`}, 0))`;
+    await sql.query({ name: 'opsloop_quota_lock', text: `SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))::text`, values: [`opsloop:quota:${kind}`] });
   }
   for (const [kind, count] of [...requested.entries()].sort()) {
     const limit = quotas[kind]!;
-    const [row] = await tx.$queryRaw<{ used: number }[]>`
-      SELECT count(*)::int AS used FROM ops_mission_steps
-      WHERE kind = ${kind}
-        AND created_at >= (date_trunc('day', ${now}::timestamptz AT TIME ZONE ${timeZone}) AT TIME ZONE ${timeZone})`;
+    const [row] = await sql.query<{ used: number }>({
+      name: 'opsloop_quota_count',
+      text: `SELECT count(*)::int AS used FROM ops_mission_steps
+             WHERE kind = $1::text AND created_at >= (date_trunc('day', $2::timestamptz AT TIME ZONE $3::text) AT TIME ZONE $3::text)`,
+      values: [kind, now, timeZone],
+    });
     const used = row?.used ?? 0;
     if (used + count > limit) {
       return {

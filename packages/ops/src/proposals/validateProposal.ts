@@ -1,11 +1,10 @@
 import { z } from 'zod';
 import { ValidationError, type FieldIssue } from '@opsloop/core';
-import type { StepCatalog } from '../catalog.ts';
+import type { KindLookup } from '../catalog.ts';
 import type { ProposalSource } from '../types.ts';
 
-/** Skills: each has a `{ enabled }` policy toggle of the same name. */
-export const SKILLS = ['ops_internal', 'x_autopost', 'tiktok_autopost', 'trend_hunter', 'suffering_detector', 'app_nudge', 'moltbook_engagement'] as const;
-export type Skill = (typeof SKILLS)[number];
+/** A skill's name, which is also the key of its `{ enabled }` policy toggle. */
+export const skillNameSchema = z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'a skill name: lower-case letters, digits and _, starting with a letter');
 
 const MAX_PARAMS_BYTES = 16 * 1024;
 const MAX_METADATA_BYTES = 8 * 1024;
@@ -22,7 +21,7 @@ export const proposalStepSchema = z
 export const proposalInputSchema = z
   .object({
     title: z.string().trim().min(1).max(300),
-    skill: z.enum(SKILLS),
+    skill: skillNameSchema,
     source: z.enum(['api', 'trigger', 'reaction', 'schedule', 'manual']).default('api'),
     proposedBy: z.string().trim().min(1).max(100).optional(),
     dedupeKey: z.string().trim().min(1).max(200).optional(),
@@ -43,7 +42,7 @@ export interface ValidatedStep {
 
 export interface ValidatedProposal {
   title: string;
-  skill: Skill;
+  skill: string;
   source: ProposalSource;
   proposedBy?: string;
   dedupeKey?: string;
@@ -55,15 +54,18 @@ export interface ValidatedProposal {
  * Shape first, then each step's params against the schema registered for its kind.
  * Throws a ValidationError listing every wrong field (paths like `steps.2.params.text`).
  */
-export function validateProposal(catalog: StepCatalog, input: unknown, pathPrefix: (string | number)[] = []): ValidatedProposal {
+export function validateProposal(catalog: KindLookup, input: unknown, pathPrefix: (string | number)[] = []): ValidatedProposal {
   const shape = proposalInputSchema.safeParse(input);
   if (!shape.success) throw ValidationError.fromZod(shape.error, pathPrefix, 'Invalid proposal');
   const issues: FieldIssue[] = [];
+  if (!catalog.hasSkill(shape.data.skill)) issues.push({ path: [...pathPrefix, 'skill'].join('.'), message: `unknown skill "${shape.data.skill}": no step kind belongs to it` });
   const steps: ValidatedStep[] = [];
   shape.data.steps.forEach((step, i) => {
     const definition = catalog.get(step.kind);
     if (!definition) {
-      issues.push({ path: [...pathPrefix, 'steps', i, 'kind'].join('.'), message: `unknown step kind "${step.kind}"` });
+      const problem = catalog.problem?.(step.kind);
+      const message = problem ? `step kind "${step.kind}" is registered but unusable: ${problem}` : `unknown step kind "${step.kind}"`;
+      issues.push({ path: [...pathPrefix, 'steps', i, 'kind'].join('.'), message });
       return;
     }
     const params = definition.params.safeParse(step.params);
@@ -83,4 +85,13 @@ export function validateProposal(catalog: StepCatalog, input: unknown, pathPrefi
   });
   if (issues.length) throw new ValidationError('Invalid proposal', issues);
   return { ...shape.data, steps };
+}
+
+/** The step kinds and skill a raw proposal names, to resolve before validating it. */
+export function namesInProposal(input: unknown): { kinds: string[]; skills: string[] } {
+  const o = (typeof input === 'object' && input !== null ? input : {}) as { skill?: unknown; steps?: unknown };
+  const steps = Array.isArray(o.steps) ? o.steps.slice(0, 20) : [];
+  const kinds = steps.map((s: unknown) => (typeof s === 'object' && s !== null ? (s as { kind?: unknown }).kind : undefined));
+  const short = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 100;
+  return { kinds: [...new Set(kinds.filter(short))], skills: short(o.skill) ? [o.skill] : [] };
 }

@@ -2,13 +2,13 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
-import { proposalStepSchema, SKILLS } from '../proposals/validateProposal.ts';
+import { proposalStepSchema, skillNameSchema } from '../proposals/validateProposal.ts';
 import { cronProblem, isValidTimeZone } from './cronTime.ts';
 
 /** A proposal the scheduler submits on each tick, through the single proposal entry point. */
 export interface ProposalTemplate {
   title: string;
-  skill: (typeof SKILLS)[number];
+  skill: string;
   steps: { kind: string; params: Record<string, unknown>; maxAttempts?: number }[];
   /**
    * Give each tick's proposal the dedupe key `schedule:<job>:<tick ISO>`, so a retried
@@ -61,7 +61,7 @@ export class ScheduleError extends Error {
 const proposalTemplateSchema = z
   .object({
     title: z.string().trim().min(1).max(300),
-    skill: z.enum(SKILLS),
+    skill: skillNameSchema,
     steps: z.array(proposalStepSchema).min(1, 'at least 1 step').max(20, 'at most 20 steps'),
     dedupe: z.boolean().default(true),
   })

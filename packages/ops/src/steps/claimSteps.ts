@@ -25,47 +25,55 @@ export interface ClaimOptions {
 
 /**
  * Leases up to `max` claimable steps to one worker, atomically and safely across
- * processes: FOR UPDATE SKIP LOCKED means concurrent claimers never wait on or receive
- * the same row. One statement also opens the attempt's run row, marks missions running
- * and writes the events. Claims nothing while the kill switch is off.
+ * processes: `opsloop_pick_steps` locks with FOR UPDATE SKIP LOCKED, so concurrent
+ * claimers never wait on or receive the same row. One statement also opens the attempt's
+ * run row, marks missions running and writes the events. Claims nothing while the kill
+ * switch is off.
+ *
+ * This is the hot path of every step: it runs on the pg pool as a named prepared
+ * statement (parsed once per connection, no ORM in between).
  */
-export async function claimSteps(deps: Pick<OpsDeps, 'prisma' | 'clock'>, o: ClaimOptions): Promise<ClaimedStep[]> {
+export async function claimSteps(deps: Pick<OpsDeps, 'pool' | 'clock'>, o: ClaimOptions): Promise<ClaimedStep[]> {
   if (o.kinds.length === 0 || o.max <= 0) return [];
   const now = deps.clock.now();
   const leaseExpiresAt = new Date(now.getTime() + o.leaseSeconds * 1000);
-  return deps.prisma.$queryRaw<ClaimedStep[]>`
-    WITH picked AS (
-      SELECT id FROM ops_mission_steps
-      WHERE status = 'queued' AND kind = ANY(${o.kinds}::text[]) AND run_after <= ${now}::timestamptz
-        -- The kill switch, checked in the claim itself (this is the hot path). Only a
-        -- stored {"enabled": false} stops claims; a malformed value does not, matching the
-        -- policy reader, which keeps the last valid value (seeded: enabled).
-        AND NOT EXISTS (SELECT 1 FROM ops_policy WHERE key = 'system_enabled' AND value -> 'enabled' = 'false'::jsonb)
-      ORDER BY run_after, id
-      LIMIT ${o.max}
-      FOR UPDATE SKIP LOCKED
-    ), claimed AS (
-      UPDATE ops_mission_steps s
-      SET status = 'running', attempts = s.attempts + 1, lease_owner = ${o.workerId}, lease_token = gen_random_uuid(),
-          lease_expires_at = ${leaseExpiresAt}::timestamptz, started_at = coalesce(s.started_at, ${now}::timestamptz), updated_at = ${now}::timestamptz
-      FROM picked WHERE s.id = picked.id
-      RETURNING s.*
-    ), runs AS (
-      INSERT INTO ops_step_runs (step_id, mission_id, attempt, kind, worker_id, lease_token, started_at, outcome)
-      SELECT id, mission_id, attempts, kind, ${o.workerId}, lease_token, ${now}::timestamptz, 'running' FROM claimed
-    ), started AS (
-      UPDATE ops_missions m SET status = 'running', started_at = ${now}::timestamptz, updated_at = ${now}::timestamptz
-      WHERE m.id IN (SELECT mission_id FROM claimed) AND m.status = 'queued'
-      RETURNING m.id, m.proposal_id, m.skill, m.trace_id
-    ), events AS (
-      INSERT INTO ops_events (kind, source, skill, proposal_id, mission_id, step_id, trace_id, payload, created_at)
-      SELECT 'mission:started', 'workers', skill, proposal_id, id, NULL, trace_id, '{}'::jsonb, ${now}::timestamptz FROM started
-      UNION ALL
-      SELECT 'step:started', 'workers', skill, NULL, mission_id, id, trace_id,
-             jsonb_build_object('kind', kind, 'attempt', attempts, 'workerId', ${o.workerId}::text), ${now}::timestamptz
-      FROM claimed
-    )
-    SELECT id, mission_id AS "missionId", position, kind, skill, params, attempts AS attempt, max_attempts AS "maxAttempts",
-           timeout_seconds AS "timeoutSeconds", lease_token AS "leaseToken", lease_expires_at AS "leaseExpiresAt", trace_id AS "traceId"
-    FROM claimed ORDER BY run_after, id`;
+  const { rows } = await deps.pool.query<ClaimedStep>({ name: 'opsloop_claim_steps', text: CLAIM_SQL, values: [o.kinds, now, o.max, o.workerId, leaseExpiresAt] });
+  return rows;
 }
+
+// $1 kinds, $2 now, $3 max, $4 worker id, $5 lease expiry.
+const CLAIM_SQL = `
+  WITH picked AS (
+    -- The kill switch, checked in the claim itself: only a stored {"enabled": false}
+    -- stops claims (picking 0 rows); a malformed value does not, matching the policy
+    -- reader, which keeps the last valid value (seeded: enabled).
+    SELECT id FROM opsloop_pick_steps($1::text[], $2::timestamptz,
+      CASE WHEN EXISTS (SELECT 1 FROM ops_policy WHERE key = 'system_enabled' AND value -> 'enabled' = 'false'::jsonb) THEN 0 ELSE $3::int END)
+  ), claimed AS (
+    UPDATE ops_mission_steps s
+    SET status = 'running', attempts = s.attempts + 1, lease_owner = $4::text, lease_token = gen_random_uuid(),
+        lease_expires_at = $5::timestamptz, started_at = coalesce(s.started_at, $2::timestamptz), updated_at = $2::timestamptz
+    -- = ANY(ARRAY(...)) rather than a join: a primary-key lookup per picked id whatever
+    -- the statistics say (a join planned from stale estimates hashes the whole table).
+    WHERE s.id = ANY(ARRAY(SELECT id FROM picked))
+    RETURNING s.*
+  ), runs AS (
+    INSERT INTO ops_step_runs (step_id, mission_id, attempt, kind, worker_id, lease_token, started_at, outcome)
+    SELECT id, mission_id, attempts, kind, $4::text, lease_token, $2::timestamptz, 'running' FROM claimed
+  ), started AS (
+    UPDATE ops_missions m SET status = 'running', started_at = $2::timestamptz, updated_at = $2::timestamptz
+    -- "IS TRUE" keeps the status index out of this plan: with stale statistics the
+    -- planner thinks few missions are queued and ANDs in a scan of all of them.
+    WHERE m.id = ANY(ARRAY(SELECT mission_id FROM claimed)) AND (m.status = 'queued') IS TRUE
+    RETURNING m.id, m.proposal_id, m.skill, m.trace_id
+  ), events AS (
+    INSERT INTO ops_events (kind, source, skill, proposal_id, mission_id, step_id, trace_id, payload, created_at)
+    SELECT 'mission:started', 'workers', skill, proposal_id, id, NULL, trace_id, '{}'::jsonb, $2::timestamptz FROM started
+    UNION ALL
+    SELECT 'step:started', 'workers', skill, NULL, mission_id, id, trace_id,
+           jsonb_build_object('kind', kind, 'attempt', attempts, 'workerId', $4::text), $2::timestamptz
+    FROM claimed
+  )
+  SELECT id, mission_id AS "missionId", position, kind, skill, params, attempts AS attempt, max_attempts AS "maxAttempts",
+         timeout_seconds AS "timeoutSeconds", lease_token AS "leaseToken", lease_expires_at AS "leaseExpiresAt", trace_id AS "traceId"
+  FROM claimed ORDER BY run_after, id`;

@@ -1,4 +1,4 @@
-import type { Prisma } from '@opsloop/db';
+import { asSqlRunner, type Prisma, type SqlRunner } from '@opsloop/db';
 import { writeEvents, type NewEvent } from '../events.ts';
 import { missionOutcome, type StepStatus } from '../statuses.ts';
 
@@ -11,13 +11,17 @@ type Outcome = 'succeeded' | 'failed';
  * (the rule itself is `missionOutcome`). Guarded, so finalising a finished mission
  * changes nothing and writes no event. Returns the missions it finalised.
  */
-export async function finaliseMissions(tx: Prisma.TransactionClient, missionIds: string[], now: Date): Promise<Map<string, Outcome>> {
+export async function finaliseMissions(db: Prisma.TransactionClient | SqlRunner, missionIds: string[], now: Date): Promise<Map<string, Outcome>> {
   const finalised = new Map<string, Outcome>();
   if (missionIds.length === 0) return finalised;
+  const sql = asSqlRunner(db);
   // Ordered locks: concurrent finalisations of overlapping batches cannot deadlock.
-  const steps = await tx.$queryRaw<{ id: string; mission_id: string; status: StepStatus; kind: string; error: string | null }[]>`
-    SELECT id, mission_id, status, kind, error FROM ops_mission_steps
-    WHERE mission_id = ANY(${missionIds}::uuid[]) ORDER BY mission_id, position FOR UPDATE`;
+  const steps = await sql.query<{ id: string; mission_id: string; status: StepStatus; kind: string; error: string | null }>({
+    name: 'opsloop_finalise_lock_steps',
+    text: `SELECT id, mission_id, status, kind, error FROM ops_mission_steps
+           WHERE mission_id = ANY($1::uuid[]) ORDER BY mission_id, position FOR UPDATE`,
+    values: [missionIds],
+  });
   const byMission = new Map<string, typeof steps>();
   for (const s of steps) byMission.set(s.mission_id, [...(byMission.get(s.mission_id) ?? []), s]);
 
@@ -28,19 +32,24 @@ export async function finaliseMissions(tx: Prisma.TransactionClient, missionIds:
   }
   if (decided.length === 0) return finalised;
 
-  const missions = await tx.$queryRaw<{ id: string; proposal_id: string; skill: string; trace_id: string; title: string; status: Outcome }[]>`
-    UPDATE ops_missions m SET status = d.outcome, finished_at = ${now}::timestamptz, updated_at = ${now}::timestamptz
-    FROM unnest(${decided.map((d) => d.id)}::uuid[], ${decided.map((d) => d.outcome)}::text[]) AS d(id, outcome)
-    WHERE m.id = d.id AND m.status IN ('queued', 'running')
-    RETURNING m.id, m.proposal_id, m.skill, m.trace_id, m.title, m.status`;
+  const missions = await sql.query<{ id: string; proposal_id: string; skill: string; trace_id: string; title: string; status: Outcome }>({
+    name: 'opsloop_finalise_missions',
+    text: `UPDATE ops_missions m SET status = d.outcome, finished_at = $3::timestamptz, updated_at = $3::timestamptz
+           FROM unnest($1::uuid[], $2::text[]) AS d(id, outcome)
+           WHERE m.id = d.id AND m.status IN ('queued', 'running')
+           RETURNING m.id, m.proposal_id, m.skill, m.trace_id, m.title, m.status`,
+    values: [decided.map((d) => d.id), decided.map((d) => d.outcome), now],
+  });
   if (missions.length === 0) return finalised;
 
   const failedIds = missions.filter((m) => m.status === 'failed').map((m) => m.id);
   const cancelled = failedIds.length
-    ? await tx.$queryRaw<{ id: string; kind: string; mission_id: string }[]>`
-        UPDATE ops_mission_steps SET status = 'cancelled', finished_at = ${now}::timestamptz, updated_at = ${now}::timestamptz
-        WHERE mission_id = ANY(${failedIds}::uuid[]) AND status IN ('waiting', 'queued')
-        RETURNING id, kind, mission_id`
+    ? await sql.query<{ id: string; kind: string; mission_id: string }>({
+        text: `UPDATE ops_mission_steps SET status = 'cancelled', finished_at = $2::timestamptz, updated_at = $2::timestamptz
+               WHERE mission_id = ANY($1::uuid[]) AND status IN ('waiting', 'queued')
+               RETURNING id, kind, mission_id`,
+        values: [failedIds, now],
+      })
     : [];
 
   const events: NewEvent[] = [];
@@ -58,10 +67,10 @@ export async function finaliseMissions(tx: Prisma.TransactionClient, missionIds:
       payload: { title: m.title, ...(failed ? { failedStepId: failed.id, failedStepKind: failed.kind, error: failed.error } : {}) },
     });
   }
-  await writeEvents(tx, events);
+  await writeEvents(sql, events);
   return finalised;
 }
 
-export async function finaliseMission(tx: Prisma.TransactionClient, missionId: string, now: Date): Promise<Outcome | undefined> {
+export async function finaliseMission(tx: Prisma.TransactionClient | SqlRunner, missionId: string, now: Date): Promise<Outcome | undefined> {
   return (await finaliseMissions(tx, [missionId], now)).get(missionId);
 }

@@ -1,5 +1,5 @@
 import { backoffDelayMs, ConflictError, NotFoundError } from '@opsloop/core';
-import { inTransaction, withTransientRetry, type DbClient, type Prisma } from '@opsloop/db';
+import { inPgTransaction, inTransaction, prismaRunner, withTransientRetry, type DbClient, type Prisma, type SqlRunner } from '@opsloop/db';
 import type { OpsDeps } from '../types.ts';
 import { writeEvents } from '../events.ts';
 import { finaliseMission, finaliseMissions } from './finaliseMission.ts';
@@ -35,46 +35,22 @@ export type CompleteOutcome = ({ ok: true } & CompleteResult) | { ok: false; ste
  * Each item needs its current lease token: a worker whose lease was reclaimed gets
  * `lease_lost` and changes nothing. The in-process worker batches its completions here.
  */
-export function completeSteps(deps: Deps, items: CompleteInput[], tx?: Prisma.TransactionClient): Promise<CompleteOutcome[]> {
-  const run = async (t: Prisma.TransactionClient): Promise<CompleteOutcome[]> => {
+export function completeSteps(deps: Deps & Pick<OpsDeps, 'pool'>, items: CompleteInput[], tx?: Prisma.TransactionClient): Promise<CompleteOutcome[]> {
+  const run = async (sql: SqlRunner): Promise<CompleteOutcome[]> => {
     if (items.length === 0) return [];
     const now = deps.clock.now();
     const ids = items.map((i) => i.stepId);
-    const tokens = items.map((i) => i.leaseToken);
-    const results = items.map((i) => JSON.stringify(i.result ?? null));
-    const done = await t.$queryRaw<{ id: string; mission_id: string; next_id: string | null; next_kind: string | null }[]>`
-      WITH input AS (
-        SELECT * FROM unnest(${ids}::uuid[], ${tokens}::uuid[], ${results}::text[]) AS i(id, token, result)
-      ), done AS (
-        UPDATE ops_mission_steps s
-        SET status = 'succeeded', result = input.result::jsonb, error = NULL, finished_at = ${now}::timestamptz,
-            lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = ${now}::timestamptz
-        FROM input WHERE s.id = input.id AND s.status = 'running' AND s.lease_token = input.token
-        RETURNING s.id, s.mission_id, s.position, s.kind, s.skill, s.trace_id, s.attempts, input.token, input.result
-      ), run AS (
-        UPDATE ops_step_runs r
-        SET finished_at = ${now}::timestamptz, outcome = 'succeeded', details = done.result::jsonb,
-            duration_ms = greatest(0, (extract(epoch FROM (${now}::timestamptz - r.started_at)) * 1000)::int)
-        FROM done WHERE r.lease_token = done.token
-      ), next AS (
-        UPDATE ops_mission_steps n SET status = 'queued', run_after = ${now}::timestamptz, updated_at = ${now}::timestamptz
-        FROM done WHERE n.mission_id = done.mission_id AND n.position = done.position + 1 AND n.status = 'waiting'
-        RETURNING n.id, n.kind, n.mission_id
-      ), events AS (
-        INSERT INTO ops_events (kind, source, skill, mission_id, step_id, trace_id, payload, created_at)
-        SELECT 'step:succeeded', 'workers', skill, mission_id, id, trace_id, jsonb_build_object('kind', kind, 'attempt', attempts), ${now}::timestamptz
-        FROM done
-      )
-      SELECT done.id, done.mission_id, next.id AS next_id, next.kind AS next_kind FROM done LEFT JOIN next ON next.mission_id = done.mission_id`;
-
-    const nextKinds = [...new Set(done.filter((d) => d.next_id).map((d) => d.next_kind!))];
-    for (const kind of nextKinds) await t.$executeRaw`SELECT pg_notify('opsloop_steps', ${kind})`;
-    const finalised = await finaliseMissions(t, done.filter((d) => !d.next_id).map((d) => d.mission_id), now);
+    const done = await sql.query<{ id: string; mission_id: string; next_id: string | null }>({
+      name: 'opsloop_complete_steps',
+      text: COMPLETE_SQL,
+      values: [ids, items.map((i) => i.leaseToken), items.map((i) => JSON.stringify(i.result ?? null)), now],
+    });
+    const finalised = await finaliseMissions(sql, done.filter((d) => !d.next_id).map((d) => d.mission_id), now);
 
     const byId = new Map(done.map((d) => [d.id, d]));
     const missing = ids.filter((id) => !byId.has(id));
     const existing = missing.length
-      ? new Set((await t.opsMissionStep.findMany({ where: { id: { in: missing } }, select: { id: true } })).map((r) => r.id))
+      ? new Set((await sql.query<{ id: string }>({ text: 'SELECT id FROM ops_mission_steps WHERE id = ANY($1::uuid[])', values: [missing] })).map((r) => r.id))
       : new Set<string>();
     return items.map((item): CompleteOutcome => {
       const d = byId.get(item.stepId);
@@ -82,11 +58,42 @@ export function completeSteps(deps: Deps, items: CompleteInput[], tx?: Prisma.Tr
       return { ok: true, stepId: d.id, missionId: d.mission_id, nextStepId: d.next_id, mission: finalised.get(d.mission_id) };
     });
   };
-  return tx ? run(tx) : withTransientRetry(() => inTransaction(deps.prisma, run));
+  // The worker's batches run on the pg pool: completion is on every step's path.
+  return tx ? run(prismaRunner(tx)) : withTransientRetry(() => inPgTransaction(deps.pool, run));
 }
 
+// $1 step ids, $2 lease tokens, $3 results (JSON text), $4 now. The NOTIFY for each
+// newly queued kind is sent at commit, like every other enqueue.
+const COMPLETE_SQL = `
+  WITH input AS (
+    SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS i(id, token, result)
+  ), done AS (
+    UPDATE ops_mission_steps s
+    SET status = 'succeeded', result = input.result::jsonb, error = NULL, finished_at = $4::timestamptz,
+        lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = $4::timestamptz
+    FROM input WHERE s.id = input.id AND s.status = 'running' AND s.lease_token = input.token
+    RETURNING s.id, s.mission_id, s.position, s.kind, s.skill, s.trace_id, s.attempts, input.token, input.result
+  ), run AS (
+    UPDATE ops_step_runs r
+    SET finished_at = $4::timestamptz, outcome = 'succeeded', details = done.result::jsonb,
+        duration_ms = greatest(0, (extract(epoch FROM ($4::timestamptz - r.started_at)) * 1000)::int)
+    FROM done WHERE r.lease_token = done.token
+  ), next AS (
+    UPDATE ops_mission_steps n SET status = 'queued', run_after = $4::timestamptz, updated_at = $4::timestamptz
+    FROM done WHERE n.mission_id = done.mission_id AND n.position = done.position + 1 AND n.status = 'waiting'
+    RETURNING n.id, n.kind, n.mission_id
+  ), events AS (
+    INSERT INTO ops_events (kind, source, skill, mission_id, step_id, trace_id, payload, created_at)
+    SELECT 'step:succeeded', 'workers', skill, mission_id, id, trace_id, jsonb_build_object('kind', kind, 'attempt', attempts), $4::timestamptz
+    FROM done
+  ), notified AS (
+    SELECT pg_notify('opsloop_steps', kind) FROM (SELECT DISTINCT kind FROM next) k
+  )
+  SELECT done.id, done.mission_id, next.id AS next_id, (SELECT count(*) FROM notified) AS notified
+  FROM done LEFT JOIN next ON next.mission_id = done.mission_id`;
+
 /** completeSteps for one step; throws 409 (lease not current) or 404 (no such step). */
-export async function completeStep(deps: Deps, input: CompleteInput, tx?: Prisma.TransactionClient): Promise<CompleteResult> {
+export async function completeStep(deps: Deps & Pick<OpsDeps, 'pool'>, input: CompleteInput, tx?: Prisma.TransactionClient): Promise<CompleteResult> {
   const [outcome] = await completeSteps(deps, [input], tx);
   if (!outcome!.ok) throw outcome!.error === 'not_found' ? new NotFoundError('step') : leaseLost();
   const { ok: _ok, ...result } = outcome!;

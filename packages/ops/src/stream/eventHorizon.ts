@@ -26,13 +26,15 @@
 import { EventEmitter } from 'node:events';
 import type pg from 'pg';
 import type { Logger } from '@opsloop/core';
-import { listenOn } from '../worker/notifier.ts';
+import { listen } from '../worker/notifier.ts';
 
 export interface EventHorizon {
   /** The largest id every reader may read up to; undefined until the first tick resolves. */
   current(): bigint | undefined;
   /** Resolves when the horizon passes `after` (or at once if it has), or when `signal` aborts. */
   waitBeyond(after: bigint, signal: AbortSignal): Promise<void>;
+  /** Calls `listener` each time the horizon advances; returns the unsubscribe. */
+  onAdvance(listener: (horizon: bigint) => void): () => void;
   /** Ask for a tick now (a NOTIFY does this). */
   wake(): void;
   /** Aborts when close() is called: streams end so the server can drain. */
@@ -159,12 +161,17 @@ export function createEventHorizon(o: EventHorizonOptions): EventHorizon {
     });
   }
 
-  const listener = o.url ? listenOn(o.url, 'opsloop_events', log, wake) : undefined;
+  // A tick after every (re)connect catches up on what was committed while it was down.
+  const listener = o.url ? listen(o.url, log, 'opsloop_events', { notify: wake, up: wake }) : undefined;
   wake();
 
   return {
     current: () => horizon,
     wake,
+    onAdvance(listener) {
+      emitter.on('advance', listener);
+      return () => emitter.off('advance', listener);
+    },
     closed: closing.signal,
     waitBeyond(after, signal) {
       if ((horizon !== undefined && horizon > after) || signal.aborted) return Promise.resolve();

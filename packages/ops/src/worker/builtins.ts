@@ -1,9 +1,19 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { StepHandler } from './worker.ts';
 
 /** opsloop's own step kinds (the `ops_internal` skill). */
 export function opsHandlers(now: () => Date): Map<string, StepHandler> {
   return new Map<string, StepHandler>([
-    ['ops.noop', async (params) => ({ ok: true, note: params.note ?? null })],
+    [
+      'ops.noop',
+      // sleep_ms makes it a stand-in for a long handler (drills, shutdown tests); it gives
+      // up as soon as the worker aborts it.
+      async (params, { signal }) => {
+        const ms = Number(params.sleep_ms ?? 0);
+        if (ms > 0) await sleep(ms, undefined, { signal });
+        return { ok: true, note: params.note ?? null };
+      },
+    ],
     [
       'ops.diagnose_failures',
       async (params, { prisma }) => {

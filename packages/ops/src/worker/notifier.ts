@@ -1,17 +1,23 @@
 import pg from 'pg';
 import { backoffDelayMs, type Logger } from '@opsloop/core';
 
-/**
- * A dedicated connection LISTENing on `opsloop_steps`, so idle workers start a step
- * within milliseconds of its enqueue. Reconnects with backoff; the worker's polling
- * covers the gap.
- */
-export function listenForSteps(url: string, logger: Logger, onNotify: () => void): { ready: Promise<void>; close(): Promise<void> } {
-  return listenOn(url, 'opsloop_steps', logger, onNotify);
+export interface Listener {
+  /** Resolves once the first LISTEN is in place. */
+  ready: Promise<void>;
+  close(): Promise<void>;
 }
 
-/** One dedicated LISTEN connection on `channel`; `onNotify` also runs after every (re)connect. */
-export function listenOn(url: string, channel: string, logger: Logger, onNotify: () => void): { ready: Promise<void>; close(): Promise<void> } {
+/**
+ * A dedicated connection LISTENing on `channel`. Reconnects with backoff; `onUp` runs
+ * once each (re)connection listens, `onDown` when it is lost: notifications sent in
+ * between are missed, so callers fall back (polling, reading fresh) while it is down.
+ */
+export function listen(
+  url: string,
+  logger: Logger,
+  channel: string,
+  on: { notify(payload: string | undefined): void; up?(): void; down?(): void },
+): Listener {
   let client: pg.Client | undefined;
   let closed = false;
   let attempt = 0;
@@ -21,34 +27,44 @@ export function listenOn(url: string, channel: string, logger: Logger, onNotify:
   async function connect(): Promise<void> {
     if (closed) return;
     const c = new pg.Client({ connectionString: url });
-    c.on('notification', onNotify);
+    c.on('notification', (n) => on.notify(n.payload));
     c.on('error', (error) => {
-      logger.warn({ err: error }, 'LISTEN connection lost; reconnecting');
+      logger.warn({ err: error, channel }, 'LISTEN connection lost; reconnecting');
+      on.down?.();
       void c.end().catch(() => {});
       if (client === c) client = undefined;
       setTimeout(() => void connect(), backoffDelayMs(attempt++, 100, 10_000)).unref();
     });
     try {
       await c.connect();
-      await c.query(`LISTEN ${channel}`);
+      await c.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
       if (closed) return void (await c.end());
       client = c;
       attempt = 0;
+      on.up?.();
       markReady();
-      onNotify(); // anything enqueued while disconnected
     } catch (error) {
-      logger.warn({ err: error }, 'LISTEN connect failed; retrying');
+      logger.warn({ err: error, channel }, 'LISTEN connect failed; retrying');
       await c.end().catch(() => {});
       setTimeout(() => void connect(), backoffDelayMs(attempt++, 100, 10_000)).unref();
     }
   }
   void connect();
   return {
-    /** Resolves once the first LISTEN is in place. */
     ready,
     async close() {
       closed = true;
+      on.down?.();
       await client?.end().catch(() => {});
     },
   };
+}
+
+/**
+ * LISTEN on `opsloop_steps`, so idle workers start a step within milliseconds of its
+ * enqueue; the worker's polling covers a lost connection.
+ */
+export function listenForSteps(url: string, logger: Logger, onNotify: () => void): Listener {
+  // On (re)connect: anything enqueued while disconnected.
+  return listen(url, logger, 'opsloop_steps', { notify: onNotify, up: onNotify });
 }

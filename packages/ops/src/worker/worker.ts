@@ -11,6 +11,11 @@ export interface StepContext {
   step: ClaimedStep;
   /** Aborted when the step times out, its lease is lost, or the worker stops. */
   signal: AbortSignal;
+  /**
+   * Aborted as soon as the worker starts stopping (before `signal`): finish what is in
+   * flight, but start no new external side effect (another post, another reply).
+   */
+  stopping: AbortSignal;
   logger: Logger;
   prisma: PrismaClient;
 }
@@ -24,7 +29,7 @@ export class PermanentStepError extends Error {
 }
 
 export interface WorkerOptions {
-  deps: Pick<OpsDeps, 'prisma' | 'clock' | 'policy' | 'logger' | 'random'>;
+  deps: Pick<OpsDeps, 'prisma' | 'pool' | 'clock' | 'policy' | 'logger' | 'random'>;
   handlers: ReadonlyMap<string, StepHandler>;
   /** (Default: hostname:pid:random) */
   workerId?: string;
@@ -44,6 +49,28 @@ export interface Worker {
   /** Stop claiming; give running handlers `graceMs`, then abort them and release their leases. */
   stop(graceMs?: number): Promise<void>;
   running(): number;
+  /** Free slots: how many more steps it would claim now. */
+  idle(): number;
+}
+
+/**
+ * For a process running several workers on one LISTEN connection: each notification
+ * wakes ONE worker with a free slot (round robin), not all of them. Waking every idle
+ * worker makes them race for the same new step; all but one claim nothing, and on two
+ * cores their claims slow down the one that wins. A worker that claims a full batch
+ * claims again by itself, so a burst is still drained by whoever is awake.
+ */
+export function wakeOne(workers: readonly Worker[]): () => void {
+  let next = 0;
+  return () => {
+    for (let i = 0; i < workers.length; i++) {
+      const w = workers[(next + i) % workers.length]!;
+      if (w.idle() > 0) {
+        next = (next + i + 1) % workers.length;
+        return w.wake();
+      }
+    }
+  };
 }
 
 /**
@@ -63,6 +90,7 @@ export function createWorker(o: WorkerOptions): Worker {
   const completions = createBatcher<CompleteInput, CompleteOutcome>((items) => completeSteps(deps, items));
 
   let stopping = false;
+  const stoppingSignal = new AbortController();
   let loop: Promise<void> | undefined;
   let wakeUp: (() => void) | undefined;
   let pendingWake = false;
@@ -103,7 +131,7 @@ export function createWorker(o: WorkerOptions): Worker {
         if (abort.signal.aborted) reject(abort.signal.reason);
         abort.signal.addEventListener('abort', () => reject(abort.signal.reason), { once: true });
       });
-      const result = await Promise.race([handler(step.params, { step, signal: abort.signal, logger: stepLog, prisma: deps.prisma }), aborted]);
+      const result = await Promise.race([handler(step.params, { step, signal: abort.signal, stopping: stoppingSignal.signal, logger: stepLog, prisma: deps.prisma }), aborted]);
       clearInterval(renew);
       const outcome = await completions.add({ stepId: step.id, leaseToken: step.leaseToken, result });
       if (!outcome.ok) stepLog.warn({ error: outcome.error }, 'completion refused: lease no longer ours');
@@ -159,6 +187,7 @@ export function createWorker(o: WorkerOptions): Worker {
     workerId,
     wake,
     running: () => active.size,
+    idle: () => (stopping ? 0 : concurrency - active.size),
     start() {
       if (loop) return;
       log.info({ workerId, kinds, concurrency }, 'worker started');
@@ -166,6 +195,7 @@ export function createWorker(o: WorkerOptions): Worker {
     },
     async stop(graceMs = 10_000) {
       stopping = true;
+      stoppingSignal.abort(new Error('worker stopping'));
       wake();
       await loop;
       const drained = Promise.all([...active.values()].map((a) => a.done));
@@ -176,7 +206,7 @@ export function createWorker(o: WorkerOptions): Worker {
       if (left.length) {
         for (const a of left) a.abort.abort(new Error('worker stopping'));
         const released = await releaseSteps(deps, left.map((a) => ({ stepId: a.step.id, leaseToken: a.step.leaseToken })));
-        log.warn({ released }, 'released leases of unfinished steps');
+        log.warn({ released, steps: left.map((a) => ({ stepId: a.step.id, kind: a.step.kind })) }, 'grace period over: released the leases of unfinished steps');
         await Promise.all(left.map((a) => a.done));
       }
       log.info({ workerId }, 'worker stopped');

@@ -1,0 +1,77 @@
+// npm run bench:memory -- [seconds=10] [connections=50]
+// RSS of the service started the way it is deployed: the compiled build (npm run build)
+// under plain `node --enable-source-maps apps/api/dist/main.js`, API + scheduler +
+// workers, on a throwaway database. Measured idle after start-up, then after the intake
+// load of bench:intake (autocannon, POST /api/ops/proposal), then idle again after GC had
+// a chance to run.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { benchDatabase } from './db.ts';
+
+const [seconds = 10, connections = 50] = process.argv.slice(2).map(Number);
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const entry = path.join(root, 'apps/api/dist/main.js');
+if (!fs.existsSync(entry)) throw new Error('no compiled build: run `npm run build` first');
+
+const token = 'bench-token-0123456789abcdefgh';
+const { url, close } = await benchDatabase(4);
+const port = 20_000 + Math.floor(Math.random() * 20_000);
+const child = spawn(process.execPath, ['--enable-source-maps', entry], {
+  cwd: root,
+  env: { PATH: process.env.PATH, NODE_ENV: 'production', DATABASE_URL: url, PORT: String(port), HOST: '127.0.0.1', OPS_API_TOKEN: token, HEARTBEAT_TOKEN: token, LOG_LEVEL: 'warn' },
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
+const base = `http://127.0.0.1:${port}`;
+const rssMb = (field: 'VmRSS' | 'VmHWM') => {
+  const line = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(`${field}:`))!;
+  return Math.round(Number(/(\d+)/.exec(line)![1]) / 1024);
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+for (let i = 0; ; i++) {
+  const ok = await fetch(`${base}/ready`).then((r) => r.ok, () => false);
+  if (ok) break;
+  if (i > 600) throw new Error('service did not become ready');
+  await sleep(100);
+}
+await sleep(5000);
+const idle = rssMb('VmRSS');
+
+let n = 0;
+const result = await autocannon({
+  url: `${base}/api/ops/proposal`,
+  method: 'POST',
+  connections,
+  duration: seconds,
+  headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+  requests: [
+    {
+      setupRequest: (req) => ({
+        ...req,
+        body: JSON.stringify({ title: `memory ${n++}`, skill: 'ops_internal', steps: [{ kind: 'ops.noop', params: {} }, { kind: 'ops.noop', params: {} }] }),
+      }),
+    },
+  ],
+});
+const afterLoad = rssMb('VmRSS');
+const peak = rssMb('VmHWM');
+await sleep(10_000); // the in-process worker drains the missions the load created
+const settled = rssMb('VmRSS');
+child.kill('SIGTERM');
+await new Promise((r) => child.once('exit', r));
+await close();
+process.stdout.write(
+  `${JSON.stringify({
+    rss_idle_mb: idle,
+    rss_after_intake_mb: afterLoad,
+    rss_peak_mb: peak,
+    rss_settled_mb: settled,
+    intake_requests: result.requests.total,
+    intake_non_2xx: result.non2xx,
+    load_average_1m: Number(os.loadavg()[0]!.toFixed(2)),
+  })}\n`,
+);

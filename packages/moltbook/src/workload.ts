@@ -1,0 +1,49 @@
+import type { Logger } from '@opsloop/core';
+import type { LlmClient, Workload, WorkloadDeps } from '@opsloop/ops';
+import { createMoltbookClient } from './client.ts';
+import type { EngagementDeps } from './engagement/context.ts';
+import { llmReplyWriter } from './engagement/llmReplyWriter.ts';
+import { MOLTBOOK_POLICY_KEYS } from './engagement/policy.ts';
+import { moltbookHandlers, MOLTBOOK_STEP_KINDS } from './engagement/steps.ts';
+import { moltbookSummarySection } from './engagement/summary.ts';
+
+/** How to reach Moltbook (from MOLTBOOK_* config). */
+export interface MoltbookConnection {
+  /** MOLTBOOK_API_KEY. */
+  apiKey: string;
+  baseUrl: string;
+  watchPostIds: string[];
+  maxRepliesPerRun: number;
+  outputDir: string;
+  /** Process identity, recorded with each reply intent. */
+  workerId: string;
+  /** Writes replies when set; otherwise the template reply. */
+  llm?: LlmClient;
+  logger: Logger;
+}
+
+/**
+ * What Moltbook engagement registers with the core. Without a connection (no API key)
+ * its steps fail at once with "Moltbook is not configured".
+ */
+export function moltbookWorkload(connection?: MoltbookConnection): Workload {
+  return {
+    name: 'moltbook',
+    stepKinds: MOLTBOOK_STEP_KINDS,
+    policyKeys: MOLTBOOK_POLICY_KEYS,
+    summarySections: [moltbookSummarySection],
+    handlers: (ops) => moltbookHandlers(connection && engagementDeps(connection, ops)),
+  };
+}
+
+function engagementDeps(c: MoltbookConnection, ops: WorkloadDeps): EngagementDeps {
+  return {
+    ...ops,
+    client: createMoltbookClient({ apiKey: c.apiKey, baseUrl: c.baseUrl, clock: ops.clock, logger: c.logger.child({ component: 'moltbook' }) }),
+    watchPostIds: c.watchPostIds,
+    maxRepliesPerRun: c.maxRepliesPerRun,
+    outputDir: c.outputDir,
+    workerId: c.workerId,
+    writeReply: c.llm ? llmReplyWriter({ ...ops, llm: c.llm }) : undefined,
+  };
+}
