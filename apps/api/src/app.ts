@@ -79,7 +79,9 @@ export function createApp(deps: AppDeps): Express {
     handler: () => (document ??= buildOpenApi(registry.routes, { title: 'opsloop API', version: API_VERSION, description: 'Closed-loop operations API. Interactive reference at /docs.' })),
   });
 
-  const consoleOptions = { apiToken: deps.tokens.apiToken, ...deps.console };
+  // Workloads add console pages the same way they add routes: by registering them.
+  const workloadPages = (deps.ops.workloads ?? []).flatMap((w) => w.consolePages ?? []);
+  const consoleOptions = { apiToken: deps.tokens.apiToken, ...deps.console, pages: [...workloadPages, ...(deps.console?.pages ?? [])] };
   app.use(consoleGateway(consoleOptions));
   app.use(consoleRoutes(consoleOptions));
   app.use(root.express);

@@ -2,6 +2,8 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { createLogger, FakeClock } from '@opsloop/core';
+import { createScheduler } from '@opsloop/ops';
 import { createTestDatabase, type TestDatabase } from '../../../test/db.ts';
 import { API_TOKEN, startTestApp, VIEWER_TOKEN, type TestApp } from '../../../test/app.ts';
 import { ARTIFACT_DIR, findChromium, launchChromium } from '../../../test/browser.ts';
@@ -25,7 +27,17 @@ describe.skipIf(!chromiumPath)('operator console in Chromium', () => {
   beforeAll(async () => {
     await mkdir(SHOTS, { recursive: true });
     db = await createTestDatabase();
-    app = await startTestApp(db, { consolePages: [{ slug: 'workers', title: 'Workers', apiPath: '/workers/status' }] });
+    const clock = new FakeClock(new Date());
+    const scheduler = createScheduler({
+      jobs: [{ name: 'heartbeat', cron: '*/5 * * * *', timezone: 'UTC', enabled: true, run: { internal: 'heartbeat' }, line: 1 }],
+      prisma: db.prisma,
+      clock,
+      logger: createLogger({ level: 'silent' }),
+      runner: 'browser-test',
+      runInternal: async () => ({ ok: true }),
+      submitProposal: async () => ({}),
+    });
+    app = await startTestApp(db, { clock, scheduler, consolePages: [{ slug: 'workers', title: 'Workers', apiPath: '/workers/status' }] });
     ({ browser, close: closeBrowser } = await launchChromium(chromiumPath!));
   });
   afterAll(async () => {
@@ -90,11 +102,9 @@ describe.skipIf(!chromiumPath)('operator console in Chromium', () => {
     const done = await app.api.post(`/api/ops/steps/${step.id}/complete`, { leaseToken: step.leaseToken, result: { tweetId: '1850000000000000001' } });
     expect(done.status).toBe(200);
     const t0 = Date.now();
-    await page.waitForFunction(
-      `document.querySelector('#mission-facts')?.textContent.includes('succeeded') && document.querySelector('#trace')?.textContent.includes('mission:succeeded')`,
-      undefined,
-      { timeout: 2000 },
-    );
+    await expect
+      .poll(async () => `${await page.textContent('#mission-facts')} ${await page.textContent('#trace')}`, { timeout: 2000, interval: 50 })
+      .toMatch(/succeeded[\s\S]*mission:succeeded/);
     const liveMs = Date.now() - t0;
     expect(await page.evaluate('window.__noReload')).toBe(true);
     expect(await page.textContent('#trace')).toMatch(/proposal:created[\s\S]*proposal:approved[\s\S]*step:succeeded[\s\S]*mission:succeeded/);
@@ -140,6 +150,15 @@ describe.skipIf(!chromiumPath)('operator console in Chromium', () => {
     await page.click('#tail-pause');
     await expect.poll(() => page.locator('#tail tbody tr').count()).toBeGreaterThan(rows);
 
+    // A trigger rule from the console's form; then run a scheduled job now.
+    await page.goto(`${app.url}/console/triggers`);
+    await page.click('form.json-form button[type=submit]');
+    await page.waitForSelector('#rules td:has-text("mission-failures")');
+    await page.goto(`${app.url}/console/schedule`);
+    await page.click('button[data-action="POST /schedule/heartbeat/run"]');
+    await confirmDialog(page);
+    await expect.poll(() => page.textContent('#jobs')).toMatch(/succeeded/);
+
     // Every page, desktop and phone width.
     for (const p of PAGES) {
       await page.goto(`${app.url}/console${p}`);
@@ -157,8 +176,8 @@ describe.skipIf(!chromiumPath)('operator console in Chromium', () => {
   }, 180_000);
 
   it('a viewer sees everything and can change nothing: controls disabled, the server answers 403', async () => {
-    const pending = await app.api.post('/api/ops/proposal', xPost('viewer sees this'));
     await app.api.put('/api/ops/policy/x_autopost', { value: { enabled: true } });
+    const pending = await app.api.post('/api/ops/proposal', xPost('viewer sees this'));
     const { page, context } = await login(VIEWER_TOKEN);
     expect(await page.textContent('header.top')).toContain('viewer · read-only');
     for (const p of PAGES) {

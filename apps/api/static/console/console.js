@@ -88,8 +88,9 @@ export async function refreshLive() {
     for (const el of $$('[data-live][id]')) {
       const fresh = next.getElementById(el.id);
       if (!fresh) continue;
-      // Keep what the person is typing or reading: skip regions holding focus or open details.
-      if (el.contains(document.activeElement) && document.activeElement !== document.body) continue;
+      // Keep what the person is typing: skip a region whose text field has focus.
+      const focused = document.activeElement;
+      if (focused && el.contains(focused) && focused.matches('input, textarea, select')) continue;
       const open = new Set($$('details[open]', el).map((d) => d.closest('[data-event-id]')?.dataset.eventId).filter(Boolean));
       el.replaceWith(fresh);
       for (const d of $$('[data-event-id]', fresh)) if (open.has(d.dataset.eventId)) $('details', d)?.setAttribute('open', '');

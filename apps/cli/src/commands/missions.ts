@@ -59,19 +59,35 @@ export function registerMissionCommands(program: Command, ctx: CliContext): void
 
   program
     .command('cancel <id>')
-    .description('cancel a mission: queued and waiting steps cancelled, running leases revoked')
+    .description('cancel a mission: queued and waiting steps cancelled, running leases revoked (idempotent)')
     .option('--reason <text>', 'why (recorded in mission:cancelled)')
-    .action(async (id: string, opts: { reason?: string }, cmd: Command) => {
-      const answer = await apiClient(ctx, cmd).post<{ mission: Mission }>(`/missions/${encodeURIComponent(id)}/cancel`, opts.reason ? { reason: opts.reason } : {});
-      emit(ctx, cmd, answer, () => missionText(answer.mission));
+    .option('--by <name>', 'who (Default: cli)', 'cli')
+    .action(async (id: string, opts: { reason?: string; by: string }, cmd: Command) => {
+      const answer = await apiClient(ctx, cmd).post<{ missionId: string; status: string; changed: boolean; cancelledSteps: number; revokedLeases: number }>(
+        `/missions/${encodeURIComponent(id)}/cancel`,
+        { by: opts.by, ...(opts.reason ? { reason: opts.reason } : {}) },
+      );
+      emit(ctx, cmd, answer, () =>
+        answer.changed
+          ? fields([['mission', answer.missionId], ['status', answer.status], ['cancelled steps', answer.cancelledSteps], ['revoked leases', answer.revokedLeases]])
+          : `mission ${answer.missionId} was already cancelled; nothing changed\n`,
+      );
     });
 
   program
     .command('retry <id>')
     .description('re-run a failed or cancelled mission from its failed step (same gates as a proposal)')
-    .action(async (id: string, _opts: unknown, cmd: Command) => {
-      const answer = await apiClient(ctx, cmd).post<{ mission: Mission }>(`/missions/${encodeURIComponent(id)}/retry`, {});
-      emit(ctx, cmd, answer, () => missionText(answer.mission));
+    .option('--by <name>', 'who (Default: cli)', 'cli')
+    .action(async (id: string, opts: { by: string }, cmd: Command) => {
+      const answer = await apiClient(ctx, cmd).post<{ missionId: string; status: string; changed: boolean; fromPosition: number | null; requeuedSteps: number }>(
+        `/missions/${encodeURIComponent(id)}/retry`,
+        { by: opts.by },
+      );
+      emit(ctx, cmd, answer, () =>
+        answer.changed
+          ? fields([['mission', answer.missionId], ['status', answer.status], ['from step', answer.fromPosition === null ? '-' : answer.fromPosition + 1], ['requeued steps', answer.requeuedSteps]])
+          : `mission ${answer.missionId} is already being retried; nothing changed\n`,
+      );
     });
 }
 

@@ -30,9 +30,11 @@ interface CatalogKind {
   kind: string;
   skill: string;
   executor: string;
-  timeoutSeconds?: number;
-  timeoutMs?: number;
-  maxAttempts?: number;
+  source: string;
+  timeoutSeconds: number;
+  maxAttempts: number;
+  usable: boolean;
+  problem?: string;
 }
 
 const phaseColumns = [
@@ -105,7 +107,7 @@ export function registerReportCommands(program: Command, ctx: CliContext): void 
     .command('run <job>')
     .description('run a job now (recorded like a tick)')
     .action(async (job: string, _opts: unknown, cmd: Command) => {
-      const answer = await apiClient(ctx, cmd).post<Record<string, unknown>>(`/schedule/${encodeURIComponent(job)}/run`, {});
+      const answer = await apiClient(ctx, cmd).post<Record<string, unknown>>(`/schedule/${encodeURIComponent(job)}/run`, { by: 'cli' });
       emit(ctx, cmd, answer, () => fields(Object.entries(answer)));
     });
 
@@ -119,8 +121,10 @@ export function registerReportCommands(program: Command, ctx: CliContext): void 
           { header: 'kind', value: (k) => k.kind },
           { header: 'skill', value: (k) => k.skill },
           { header: 'executor', value: (k) => k.executor },
-          { header: 'timeout', value: (k) => (k.timeoutSeconds !== undefined ? `${k.timeoutSeconds}s` : k.timeoutMs !== undefined ? `${k.timeoutMs}ms` : '-') },
+          { header: 'source', value: (k) => k.source },
+          { header: 'timeout', value: (k) => `${k.timeoutSeconds}s` },
           { header: 'attempts', value: (k) => k.maxAttempts },
+          { header: 'usable', value: (k) => (k.usable ? 'yes' : `NO: ${k.problem ?? ''}`) },
         ], 'no step kinds'),
       );
     });

@@ -5,11 +5,11 @@ import { table, when } from '../output.ts';
 interface TriggerRule {
   id: string;
   name: string;
-  eventKind?: string;
+  event_kind: string;
   enabled: boolean;
-  fireCount?: number;
-  lastFiredAt?: string | null;
-  cooldownUntil?: string | null;
+  fire_count: number;
+  last_fired_at: string | null;
+  cooldown_until: string | null;
 }
 
 export function registerTriggerCommands(program: Command, ctx: CliContext): void {
@@ -22,10 +22,11 @@ export function registerTriggerCommands(program: Command, ctx: CliContext): void
         table(answer.items, [
           { header: 'id', value: (t) => t.id },
           { header: 'name', value: (t) => t.name },
+          { header: 'on', value: (t) => t.event_kind },
           { header: 'enabled', value: (t) => (t.enabled ? 'yes' : 'no') },
-          { header: 'fired', value: (t) => t.fireCount ?? 0 },
-          { header: 'last fired', value: (t) => when(t.lastFiredAt) },
-          { header: 'cooldown until', value: (t) => when(t.cooldownUntil) },
+          { header: 'fired', value: (t) => t.fire_count },
+          { header: 'last fired', value: (t) => when(t.last_fired_at) },
+          { header: 'cooldown until', value: (t) => when(t.cooldown_until) },
         ], 'no trigger rules'),
       );
     });

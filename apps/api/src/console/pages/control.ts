@@ -64,7 +64,7 @@ export async function triggersPage({ api, ctx }: PageRequest): Promise<SafeHtml>
       { header: 'Cooldown until', cell: (r) => time(r.cooldown_until) },
       {
         header: '',
-        cell: (r) => html`<span class="actions">${action(ctx, { label: r.enabled ? 'Disable' : 'Enable', method: 'POST', path: `/triggers/${r.id}/${r.enabled ? 'disable' : 'enable'}`, body: {}, confirm: `${r.enabled ? 'Disable' : 'Enable'} rule ${r.name}?`, tone: r.enabled ? 'plain' : 'primary' })}${action(ctx, { label: 'Delete', method: 'DELETE', path: `/triggers/${r.id}`, confirm: `Delete rule ${r.name}? This cannot be undone.`, tone: 'danger' })}</span>`,
+        cell: (r) => html`<span class="actions">${action(ctx, { label: r.enabled ? 'Disable' : 'Enable', method: 'POST', path: `/triggers/${r.id}/${r.enabled ? 'disable' : 'enable'}`, body: { by: 'console' }, confirm: `${r.enabled ? 'Disable' : 'Enable'} rule ${r.name}?`, tone: r.enabled ? 'plain' : 'primary' })}${action(ctx, { label: 'Delete', method: 'DELETE', path: `/triggers/${r.id}`, confirm: `Delete rule ${r.name}? This cannot be undone.`, tone: 'danger' })}</span>`,
       },
     ], 'No trigger rules. Create one below.'),
   );
@@ -92,7 +92,7 @@ export async function reactionsPage({ api, ctx }: PageRequest): Promise<SafeHtml
       { header: 'Next attempt', cell: (r) => (r.status === 'queued' ? time(r.next_attempt_at) : '—') },
       { header: 'Proposal', cell: (r) => (r.proposal_id ? html`<a href="/console/proposals#p-${r.proposal_id}">${r.proposal_id.slice(0, 8)}</a>` : '—') },
       { header: 'Queued', cell: (r) => time(r.created_at) },
-      { header: '', cell: (r) => (r.status === 'dead' ? action(ctx, { label: 'Requeue', method: 'POST', path: `/reactions/${r.id}/requeue`, body: {}, confirm: `Requeue reaction ${r.id} with fresh attempts?`, tone: 'primary' }) : '') },
+      { header: '', cell: (r) => (r.status === 'dead' ? action(ctx, { label: 'Requeue', method: 'POST', path: `/reactions/${r.id}/requeue`, body: { by: 'console' }, confirm: `Requeue reaction ${r.id} with fresh attempts?`, tone: 'primary' }) : '') },
     ], 'No reactions yet: they are queued when events match the reaction matrix.'),
   );
   return layout(ctx, { title: 'Reactions', active: '/console/reactions', body: html`<div data-stream="reaction:*">${card('Reaction queue, newest first', list, { id: 'reactions', wide: true })}</div>` });
@@ -107,7 +107,7 @@ export async function schedulePage({ api, ctx }: PageRequest): Promise<SafeHtml>
       { header: 'State', cell: (j) => html`${badge(j.enabled ? 'enabled' : 'disabled')}${j.running ? html` ${badge('running')}` : ''}` },
       { header: 'Last run', cell: (j) => (j.lastRun ? html`${badge(j.lastRun.outcome)} ${time(j.lastRun.scheduledFor)}${j.lastRun.error ? html`<br><span class="error-text small">${j.lastRun.error}</span>` : ''}` : html`<span class="muted">never</span>`) },
       { header: 'Next run', cell: (j) => time(j.nextRunAt) },
-      { header: '', cell: (j) => action(ctx, { label: 'Run now', method: 'POST', path: `/schedule/${encodeURIComponent(j.name)}/run`, body: {}, confirm: `Run ${j.name} now? It is recorded like a tick.`, tone: 'primary' }) },
+      { header: '', cell: (j) => action(ctx, { label: 'Run now', method: 'POST', path: `/schedule/${encodeURIComponent(j.name)}/run`, body: { by: 'console' }, confirm: `Run ${j.name} now? It is recorded like a tick.`, tone: 'primary' }) },
     ], 'No scheduled jobs (schedule.yaml is empty or the scheduler is off).')}`,
   );
   return layout(ctx, { title: 'Schedule', active: '/console/schedule', body: html`<div data-stream="schedule:*">${card('Jobs', list, { id: 'jobs', wide: true })}</div>` });

@@ -33,7 +33,7 @@ export async function missionsPage({ req, api, ctx }: PageRequest): Promise<Safe
 function missionActions(ctx: PageContext, m: Mission): SafeHtml {
   const open = ['queued', 'approved', 'running'].includes(m.status);
   const retryable = ['failed', 'cancelled'].includes(m.status);
-  return html`<span class="actions">${open ? action(ctx, { label: 'Cancel mission', method: 'POST', path: `/missions/${m.id}/cancel`, confirm: `Cancel "${m.title}"? Queued and waiting steps are cancelled and running leases revoked.`, reasonField: 'reason', reasonLabel: 'Why (recorded in mission:cancelled)', tone: 'danger' }) : ''}${retryable ? action(ctx, { label: 'Retry', method: 'POST', path: `/missions/${m.id}/retry`, body: {}, confirm: `Retry "${m.title}" from its failed step? The same gates as a proposal apply.`, tone: 'primary' }) : ''}</span>`;
+  return html`<span class="actions">${open ? action(ctx, { label: 'Cancel mission', method: 'POST', path: `/missions/${m.id}/cancel`, body: { by: 'console' }, confirm: `Cancel "${m.title}"? Queued and waiting steps are cancelled and running leases revoked.`, reasonField: 'reason', reasonLabel: 'Why (recorded in mission:cancelled)', tone: 'danger' }) : ''}${retryable ? action(ctx, { label: 'Retry', method: 'POST', path: `/missions/${m.id}/retry`, body: { by: 'console' }, confirm: `Retry "${m.title}" from its failed step? The same gates as a proposal apply.`, tone: 'primary' }) : ''}</span>`;
 }
 
 export async function missionPage({ req, api, ctx }: PageRequest): Promise<SafeHtml> {
