@@ -138,11 +138,16 @@ describe('control API: trigger rules, reactions, alerts, policy history, schedul
   });
 
   it('POST /schedule/:job/run runs the job now, recorded like a tick', async () => {
-    const res = await t.api.post('/api/ops/schedule/nightly-report/run', {}).expect(200);
-    expect(res.body).toMatchObject({ job: 'nightly-report', outcome: 'succeeded', result: { ok: true } });
+    const res = await t.api.post('/api/ops/schedule/nightly-report/run', { by: 'gina' }).expect(202);
+    expect(res.body).toMatchObject({ job: 'nightly-report', outcome: 'started', runId: expect.any(String) });
+    const deadline = Date.now() + 10_000;
+    const outcome = async () =>
+      (await db.pool.query<{ outcome: string }>(`SELECT outcome FROM ops_schedule_runs WHERE job_name = 'nightly-report'`)).rows.map((r) => r.outcome);
+    while ((await outcome()).join() !== 'succeeded') {
+      if (Date.now() > deadline) throw new Error(`run not recorded: ${await outcome()}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
     expect(ran).toEqual(['heartbeat']);
-    const runs = await db.pool.query(`SELECT job_name, outcome, scheduled_for FROM ops_schedule_runs WHERE job_name = 'nightly-report'`);
-    expect(runs.rows).toEqual([expect.objectContaining({ outcome: 'succeeded' })]);
     const { body } = await t.api.get('/api/ops/schedule').expect(200);
     expect(body.jobs[0].lastRun).toMatchObject({ outcome: 'succeeded' });
     await t.api.post('/api/ops/schedule/no-such-job/run', {}).expect(404);

@@ -1,6 +1,5 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../../../test/db.ts';
 import { API_TOKEN, startTestApp, type TestApp } from '../../../test/app.ts';
 
@@ -105,7 +104,7 @@ describe('GET /api/ops/events/stream', () => {
       let tx = 0;
       while (written < PER_WRITER) {
         const size = Math.min(PER_WRITER - written, 1 + ((w * 7 + tx) % 9));
-        const client: pg.PoolClient = await db.pool.connect();
+        const client = await db.pool.connect();
         try {
           await client.query('BEGIN');
           const { rows } = await client.query<{ id: string }>(

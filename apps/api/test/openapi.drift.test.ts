@@ -64,7 +64,7 @@ describe('OpenAPI document', () => {
       readiness: { notReadyReason: () => undefined },
       ops,
       heartbeat: { ...ops, pool: db.pool, heartbeatWindowMinutes: 15 },
-      scheduler: { status: async () => [], runNow: () => undefined },
+      scheduler: { status: async () => [], runNow: async () => ({ outcome: 'taken' as const }) },
     });
     const served = expressRoutes(app).filter(isApi).sort();
     const res = await t.raw.get('/api/openapi.json').expect(200);

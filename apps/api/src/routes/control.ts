@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NotFoundError } from '@opsloop/core';
+import { ConflictError, NotFoundError } from '@opsloop/core';
 import {
   ALERT_DELIVERY_STATUSES,
   cancelMission,
@@ -192,18 +192,27 @@ export function controlRoutes(g: RouteGroup, ops: ProposalDeps, deps: { schedule
     path: '/schedule/:job/run',
     tags: ['schedule'],
     summary: 'Run a scheduled job now, recorded like a tick',
-    description: 'Runs in this process and answers with the outcome. A tick of the job still running in this process makes it `skipped`.',
+    description:
+      'Claims a run of the job in this process (recorded in ops_schedule_runs with the request time as its tick) and answers 202 once it has started; its outcome shows in GET /schedule. While a run of the job is still going it is recorded `skipped` (200).',
     auth: 'write',
     params: z.object({ job: z.string().regex(/^[a-z0-9-]{1,100}$/, 'a job name') }),
     body: byBody,
     responses: {
-      200: { description: 'The run: succeeded, failed or skipped, with the run id', schema: row },
-      404: { description: 'not_found: no such job (or the scheduler is disabled)' },
+      202: { description: 'Started', schema: z.object({ job: z.string(), outcome: z.literal('started'), runId: z.string(), scheduledFor: z.string() }) },
+      200: { description: 'Skipped: a run of the job is still going', schema: z.object({ job: z.string(), outcome: z.literal('skipped'), runId: z.string().nullable(), reason: z.string() }) },
+      404: { description: 'not_found: no such job, or the scheduler is disabled' },
+      409: { description: 'conflict: another replica claimed the same tick' },
     },
-    handler: async ({ params }) => {
-      const run = deps.scheduler?.runNow(params.job);
-      if (!run) throw new NotFoundError(`scheduled job ${params.job}`);
-      return { job: params.job, ...(await run) };
+    handler: async ({ params, body }, req, res) => {
+      if (!deps.scheduler) throw new NotFoundError(`scheduled job ${params.job} (the scheduler is disabled)`);
+      const claimed = await deps.scheduler.runNow(params.job, { by: body?.by ?? 'api' });
+      if (claimed.outcome === 'taken') throw new ConflictError('another replica claimed this run');
+      if (claimed.outcome === 'skipped') return { job: params.job, ...claimed };
+      const { done, ...started } = claimed;
+      // The outcome is recorded by the scheduler; a failure here was logged there.
+      done.catch((error: unknown) => req.log.warn({ err: error }, 'manual run failed'));
+      res.status(202);
+      return { job: params.job, ...started };
     },
   });
 }

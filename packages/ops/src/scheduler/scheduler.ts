@@ -12,7 +12,7 @@
  * - runner     The instance id written on the rows this process claims.
  */
 import cron, { type ScheduledTask } from 'node-cron';
-import { describeError, type Clock, type Logger } from '@opsloop/core';
+import { describeError, NotFoundError, type Clock, type Logger } from '@opsloop/core';
 import type { PrismaClient } from '@opsloop/db';
 import type { ProposalInput } from '../proposals/validateProposal.ts';
 import { claimTick, recordSkippedTick } from './claimTick.ts';
@@ -45,6 +45,12 @@ export type TickOutcome =
   /** runId is null when nothing was recorded (the scheduler is stopping). */
   | { outcome: 'skipped'; runId: string | null; reason: string }
   /** Another replica claimed this tick. */
+  | { outcome: 'taken' };
+
+/** What runNow() answers once the run is claimed (or refused); `done` settles when it ends. */
+export type ClaimedRun =
+  | { outcome: 'started'; runId: string; scheduledFor: Date; done: Promise<TickOutcome> }
+  | { outcome: 'skipped'; runId: string | null; reason: string }
   | { outcome: 'taken' };
 
 export interface LastRun {
@@ -84,11 +90,12 @@ export interface Scheduler {
   runTick(job: ScheduleJob, scheduledFor: Date): Promise<TickOutcome>;
   /**
    * Runs `jobName` now, outside its cron, recorded in ops_schedule_runs like a tick (its
-   * `scheduled_for` is the exact request time, so it never takes a cron tick's key). A
-   * tick of the job still running in this process makes it `skipped`. Undefined for an
-   * unknown job.
+   * `scheduled_for` is the exact request time, so it never takes a cron tick's key).
+   * Answers once the run is claimed: `started` with `done`, or `skipped` while a tick of
+   * the job runs in this process. Throws NotFoundError for a job the schedule does not
+   * have. (The same contract as wt/scheduler's runNow; `by` is recorded there.)
    */
-  runNow(jobName: string): Promise<TickOutcome> | undefined;
+  runNow(jobName: string, o: { by: string }): Promise<ClaimedRun>;
   status(): Promise<JobStatus[]>;
   isStarted(): boolean;
   /** Names of the jobs with a tick running in this process. */
@@ -171,9 +178,15 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
 
   return {
     runTick,
-    runNow(jobName) {
+    async runNow(jobName) {
       const job = o.jobs.find((j) => j.name === jobName);
-      return job ? runTick(job, o.clock.now(), true) : undefined;
+      if (!job) throw new NotFoundError(`no scheduled job "${jobName}"`);
+      const scheduledFor = o.clock.now();
+      // This minimal version answers when the run has ended (wt/scheduler's answers at the claim).
+      const outcome = await runTick(job, scheduledFor, true);
+      if (outcome.outcome === 'skipped') return { outcome: 'skipped', runId: outcome.runId, reason: outcome.reason };
+      if (outcome.outcome === 'taken') return { outcome: 'taken' };
+      return { outcome: 'started', runId: outcome.runId, scheduledFor, done: Promise.resolve(outcome) };
     },
     isStarted: () => started,
     runningJobs: () => [...active.keys()],
