@@ -1,22 +1,64 @@
 import { hostname } from 'node:os';
 import type { Config, Logger } from '@opsloop/core';
 import {
-  createProposal,
   createScheduler,
   dailySummary,
   formatDailySummary,
   heartbeatPhases,
   loadScheduleFile,
   localDate,
-  proposalFromJob,
   runHeartbeat,
+  submitScheduledProposal,
   type HeartbeatDeps,
+  type InternalJob,
+  type InternalJobs,
   type Scheduler,
   type ScheduleJob,
+  type WakeTimers,
 } from '@opsloop/ops';
 
-/** The internal jobs schedule.yaml may name. */
-export const INTERNAL_JOBS = ['heartbeat', 'ops-daily-summary'] as const;
+/** What an internal job may use; built once per process in service.ts. */
+export interface InternalJobDeps {
+  ops: HeartbeatDeps;
+  config: Config;
+}
+
+/**
+ * The internal jobs schedule.yaml may name (`run: { internal: <name> }`). To add one,
+ * add an entry: a function of the process's deps returning { run, catchUp? }, where
+ * run(ctx) resolves to { status: 'succeeded', detail? } or { status: 'skipped', reason,
+ * detail? } when it did nothing, and throws when it failed. catchUp is the default for
+ * entries that set no `catch_up:` (backup-like jobs: 'latest').
+ */
+export const INTERNAL_JOB_REGISTRY: Readonly<Record<string, (deps: InternalJobDeps) => InternalJob>> = {
+  heartbeat: ({ ops }) => {
+    const phases = heartbeatPhases(ops);
+    return {
+      async run() {
+        const outcome = await runHeartbeat(ops, phases, 'scheduler');
+        if (outcome.status === 'already_running') {
+          return { status: 'skipped', reason: 'another heartbeat is running', detail: { startedAt: outcome.startedAt } };
+        }
+        const failed = outcome.phases.filter((p) => !p.ok).map((p) => `${p.name}: ${p.error}`);
+        if (failed.length === outcome.phases.length && failed.length > 0) throw new Error(`every heartbeat phase failed (${failed.join('; ')})`);
+        return { status: 'succeeded', detail: { heartbeatRunId: outcome.runId, failedPhases: failed } };
+      },
+    };
+  },
+  'ops-daily-summary': ({ ops }) => ({
+    catchUp: 'latest',
+    async run({ scheduledFor }) {
+      // At 06:00 the day just ended is the one worth reading (also for a catch-up at 06:20).
+      const date = localDate(new Date(scheduledFor.getTime() - 86_400_000), ops.timeZone);
+      if (!ops.sink) return { status: 'skipped', reason: 'no Slack webhook (SLACK_WEBHOOK_URL is not set)', detail: { date } };
+      const summary = await dailySummary(ops, date);
+      await ops.sink.send(formatDailySummary(summary, ops));
+      return { status: 'succeeded', detail: { date: summary.date, posted: true } };
+    },
+  }),
+};
+
+export const INTERNAL_JOBS = Object.keys(INTERNAL_JOB_REGISTRY);
 
 /** Loads schedule.yaml; a broken file throws a ScheduleError naming the line. */
 export function loadSchedule(config: Pick<Config, 'SCHEDULE_FILE'>): Promise<ScheduleJob[]> {
@@ -24,35 +66,30 @@ export function loadSchedule(config: Pick<Config, 'SCHEDULE_FILE'>): Promise<Sch
 }
 
 /** The scheduler that runs the schedule's jobs in this process. */
-export function buildScheduler(jobs: ScheduleJob[], config: Pick<Config, 'MOLTBOOK_API_KEY'>, deps: HeartbeatDeps, logger: Logger): Scheduler {
-  const phases = heartbeatPhases(deps);
+export function buildScheduler(
+  jobs: ScheduleJob[],
+  config: Config,
+  deps: HeartbeatDeps,
+  logger: Logger,
+  o: { timers?: WakeTimers } = {},
+): Scheduler {
+  const internalJobs: InternalJobs = Object.fromEntries(Object.entries(INTERNAL_JOB_REGISTRY).map(([name, make]) => [name, make({ ops: deps, config })]));
+  const submit = submitScheduledProposal(deps);
   return createScheduler({
     jobs,
     prisma: deps.prisma,
+    pool: deps.pool,
     clock: deps.clock,
     logger,
     runner: `${hostname()}:${process.pid}`,
-    async runInternal(name) {
-      switch (name) {
-        case 'heartbeat':
-          return runHeartbeat(deps, phases, 'scheduler');
-        case 'ops-daily-summary': {
-          // At 06:00 the day just ended is the one worth reading.
-          const yesterday = localDate(new Date(deps.clock.now().getTime() - 86_400_000), deps.timeZone);
-          const summary = await dailySummary(deps, yesterday);
-          if (deps.sink) await deps.sink.send(formatDailySummary(summary, deps));
-          return { date: summary.date, posted: Boolean(deps.sink) };
-        }
-        default:
-          throw new Error(`unknown internal job ${name}`);
-      }
-    },
+    internalJobs,
+    timers: o.timers,
     async submitProposal(job, scheduledFor) {
-      const input = proposalFromJob(job, scheduledFor);
       // Without a key every Moltbook step would fail; skip the cycle and say why.
-      if (input.skill === 'moltbook_engagement' && !config.MOLTBOOK_API_KEY) return { skipped: 'MOLTBOOK_API_KEY is not set' };
-      const { proposal, created } = await createProposal(deps, input);
-      return { proposalId: proposal!.id, status: proposal!.status, missionId: proposal!.missionId, deduplicated: !created };
+      if ('proposal' in job.run && job.run.proposal.skill === 'moltbook_engagement' && !config.MOLTBOOK_API_KEY) {
+        return { status: 'skipped', reason: 'MOLTBOOK_API_KEY is not set' };
+      }
+      return submit(job, scheduledFor);
     },
   });
 }

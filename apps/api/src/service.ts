@@ -12,6 +12,7 @@ import {
   createOpsDeps,
   type PhaseContext,
   type Scheduler,
+  type WakeTimers,
   createWorker,
   listenForCatalogChanges,
   listenForSteps,
@@ -38,7 +39,7 @@ export interface RunningService {
  * unset), migrations, seeds, HTTP API. Later capabilities (workers, scheduler) hang
  * off the same start/stop sequence.
  */
-export async function startService(config: Config, logger: Logger, overrides: { clock?: Clock } = {}): Promise<RunningService> {
+export async function startService(config: Config, logger: Logger, overrides: { clock?: Clock; schedulerTimers?: WakeTimers } = {}): Promise<RunningService> {
   let phase: 'starting' | 'ready' | 'shutting down' = 'starting';
   // Refused before anything starts: the bare host redirects and drops the key; a broken
   // schedule names its line.
@@ -94,7 +95,7 @@ export async function startService(config: Config, logger: Logger, overrides: { 
     promoteInsights: (ctx: PhaseContext) => promoteInsights({ ...ops, llm }, { signal: ctx.signal }),
     sink: config.SLACK_WEBHOOK_URL ? slackSink(config.SLACK_WEBHOOK_URL) : undefined,
   };
-  const scheduler = config.SCHEDULER_ENABLED ? buildScheduler(jobs, config, heartbeat, logger) : undefined;
+  const scheduler = config.SCHEDULER_ENABLED ? buildScheduler(jobs, config, heartbeat, logger, { timers: overrides.schedulerTimers }) : undefined;
   const horizon = createEventHorizon({ pool: db.pool, url, logger });
   const app = createApp({
     db,
@@ -128,7 +129,8 @@ export async function startService(config: Config, logger: Logger, overrides: { 
     listener = listenForSteps(url, logger, () => worker!.wake());
     worker.start();
   }
-  scheduler?.start();
+  // Not awaited: the start-up catch-up runs in the background.
+  void scheduler?.start();
   // Pending proposals that wait for a person go to Slack with Approve / Reject buttons.
   const approvals = config.SLACK_WEBHOOK_URL
     ? startApprovalNotifier({ ...ops, logger: logger.child({ component: 'slack-approvals' }), sink: slackMessageSink(config.SLACK_WEBHOOK_URL) }, horizon)

@@ -23,25 +23,29 @@ describe.skipIf(!chromiumPath)('operator console in Chromium', () => {
   let app: TestApp;
   let browser: Browser;
   let closeBrowser: () => Promise<void>;
+  let scheduler: ReturnType<typeof createScheduler>;
 
   beforeAll(async () => {
     await mkdir(SHOTS, { recursive: true });
     db = await createTestDatabase();
     const clock = new FakeClock(new Date());
-    const scheduler = createScheduler({
+    scheduler = createScheduler({
       jobs: [{ name: 'heartbeat', cron: '*/5 * * * *', timezone: 'UTC', enabled: true, run: { internal: 'heartbeat' }, line: 1 }],
       prisma: db.prisma,
       clock,
       logger: createLogger({ level: 'silent' }),
       runner: 'browser-test',
-      runInternal: async () => ({ ok: true }),
-      submitProposal: async () => ({}),
+      pool: db.pool,
+      internalJobs: { heartbeat: { run: async () => ({ status: 'succeeded' }) } },
+      submitProposal: async () => ({ status: 'succeeded' }),
     });
     app = await startTestApp(db, { clock, scheduler, consolePages: [{ slug: 'workers', title: 'Workers', apiPath: '/workers/status' }] });
     ({ browser, close: closeBrowser } = await launchChromium(chromiumPath!));
   });
   afterAll(async () => {
     await closeBrowser?.();
+    // A manual run takes the scheduler's owner lock (a pooled connection) until stop().
+    await scheduler?.stop();
     await app?.close();
     await db?.drop();
   });

@@ -19,23 +19,30 @@ describe('control API: trigger rules, reactions, alerts, policy history, schedul
   let t: TestApp;
   const clock = new FakeClock(new Date());
   const ran: string[] = [];
+  let scheduler: ReturnType<typeof createScheduler>;
   beforeAll(async () => {
     db = await createTestDatabase();
-    const scheduler = createScheduler({
+    scheduler = createScheduler({
       jobs: [{ name: 'nightly-report', cron: '0 3 * * *', timezone: 'UTC', enabled: true, run: { internal: 'heartbeat' }, line: 1 }],
       prisma: db.prisma,
       clock,
       logger: createLogger({ level: 'silent' }),
       runner: 'test-runner',
-      runInternal: async (name) => {
-        ran.push(name);
-        return { ok: true };
+      pool: db.pool,
+      internalJobs: {
+        heartbeat: {
+          run: async () => {
+            ran.push('heartbeat');
+            return { status: 'succeeded' };
+          },
+        },
       },
-      submitProposal: async () => ({}),
+      submitProposal: async () => ({ status: 'succeeded' }),
     });
     t = await startTestApp(db, { clock, scheduler });
   });
   afterAll(async () => {
+    await scheduler.stop();
     await t.close();
     await db.drop();
   });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, FakeClock, loadConfig } from '@opsloop/core';
 import { startService, type RunningService } from '@opsloop/api';
 import { INTERNAL_JOBS } from '../src/schedule.ts';
-import { loadScheduleFile } from '@opsloop/ops';
+import { loadScheduleFile, manualWakeTimers } from '@opsloop/ops';
 import { createMoltbookClient } from '@opsloop/moltbook';
 import { startFakeMoltbook, NO_FAKE_LIMITS, type FakeMoltbook } from '@opsloop/moltbook/testing';
 import { createTestDatabase, type TestDatabase } from '../../../test/db.ts';
@@ -52,15 +52,16 @@ async function start(firstPostId: string): Promise<RunningService> {
     SCHEDULE_FILE: 'schedule.yaml',
     LOG_LEVEL: 'debug',
   });
-  return startService(config, logger, { clock });
+  // The test fires the ticks itself; the scheduler's own wake-ups never fire.
+  return startService(config, logger, { clock, schedulerTimers: manualWakeTimers() });
 }
 
-/** One tick of the shipped schedule's engagement cycle, as node-cron would fire it. */
+/** One tick of the shipped schedule's engagement cycle, as the scheduler would fire it. */
 async function cycle(service: RunningService) {
   const jobs = await loadScheduleFile('schedule.yaml', { internalJobs: INTERNAL_JOBS });
   const outcome = await service.scheduler!.runTick(jobs.find((j) => j.name === 'moltbook-engagement-cycle')!, clock.now());
   expect(outcome.outcome).toBe('succeeded');
-  const missionId = (outcome as { result: { missionId: string } }).result.missionId;
+  const missionId = (outcome as { detail: { missionId: string } }).detail.missionId;
   await expect
     .poll(async () => (await db.prisma.opsMission.findUniqueOrThrow({ where: { id: missionId } })).status, { timeout: 15_000, interval: 20 })
     .toBe('succeeded');

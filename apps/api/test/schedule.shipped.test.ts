@@ -11,13 +11,13 @@ const internalJobs = INTERNAL_JOBS;
 describe('the shipped schedule.yaml', () => {
   it('loads the shipped schedule.yaml with every job and its defaults', async () => {
     const jobs = await loadScheduleFile(SCHEDULE_FILE, { internalJobs });
-    expect(jobs.map((j) => [j.name, j.cron, j.timezone, j.enabled])).toEqual([
-      ['heartbeat', '*/5 * * * *', 'UTC', true],
-      ['ops-daily-summary', '0 6 * * *', 'Asia/Tokyo', true],
-      ['moltbook-engagement-cycle', '*/10 * * * *', 'UTC', true],
-      ['moltbook-feed-heartbeat', '*/30 * * * *', 'UTC', true],
-      ['moltbook-scout', '15 */3 * * *', 'UTC', true],
-      ['moltbook-scout-daily', '10 0 * * *', 'UTC', true],
+    expect(jobs.map((j) => [j.name, j.cron, j.timezone, j.enabled, j.catchUp])).toEqual([
+      ['heartbeat', '*/5 * * * *', 'UTC', true, undefined],
+      ['ops-daily-summary', '0 6 * * *', 'Asia/Tokyo', true, 'latest'],
+      ['moltbook-engagement-cycle', '*/10 * * * *', 'UTC', true, 'none'],
+      ['moltbook-feed-heartbeat', '*/30 * * * *', 'UTC', true, undefined],
+      ['moltbook-scout', '15 */3 * * *', 'UTC', true, undefined],
+      ['moltbook-scout-daily', '10 0 * * *', 'UTC', true, undefined],
     ]);
     expect(jobs[0]!.run).toEqual({ internal: 'heartbeat' });
     expect(jobs[2]!.run).toEqual({

@@ -12,22 +12,26 @@ import { runCli, runCliJson } from './runCli.ts';
 let db: TestDatabase;
 let app: TestApp;
 let dir: string;
+let scheduler: ReturnType<typeof createScheduler>;
 beforeAll(async () => {
   db = await createTestDatabase();
   const clock = new FakeClock(new Date());
-  const scheduler = createScheduler({
+  scheduler = createScheduler({
     jobs: [{ name: 'nightly-report', cron: '0 3 * * *', timezone: 'UTC', enabled: true, run: { internal: 'heartbeat' }, line: 1 }],
     prisma: db.prisma,
     clock,
     logger: createLogger({ level: 'silent' }),
     runner: 'cli-test',
-    runInternal: async () => ({ ok: true }),
-    submitProposal: async () => ({}),
+    pool: db.pool,
+    internalJobs: { heartbeat: { run: async () => ({ status: 'succeeded' }) } },
+    submitProposal: async () => ({ status: 'succeeded' }),
   });
   app = await startTestApp(db, { clock, scheduler });
   dir = await mkdtemp(path.join(tmpdir(), 'opsloop-cli-'));
 });
 afterAll(async () => {
+  // A manual run takes the scheduler's owner lock (a pooled connection) until stop().
+  await scheduler?.stop();
   await app?.close();
   await db?.drop();
 });

@@ -30,16 +30,30 @@ describe('loadSchedule', () => {
 
   it('names the file, line and job of a bad cron', () => {
     const e = errorOf(lines(...ok, '  - name: foo', '    cron: "61 * * * *"', '    run: { internal: heartbeat }'));
-    expect(e.message).toBe('schedule.yaml:6: job "foo": invalid cron "61 * * * *": not a valid cron expression');
-    expect(e.issues).toEqual([{ line: 6, job: 'foo', message: 'invalid cron "61 * * * *": not a valid cron expression' }]);
+    expect(e.message).toBe('schedule.yaml:6: job "foo": invalid cron "61 * * * *": Invalid value for minute: 61');
+    expect(e.issues).toEqual([{ line: 6, job: 'foo', message: 'invalid cron "61 * * * *": Invalid value for minute: 61' }]);
   });
 
-  it('refuses a seconds field and the L/W/# modifiers', () => {
+  it('refuses a seconds field; accepts the L/W/# modifiers, which fire and preview alike', () => {
     expect(errorOf(lines(...ok, '  - name: secs', '    cron: "*/10 * * * * *"', '    run: { internal: heartbeat }')).message).toMatch(
-      /^schedule\.yaml:6: job "secs": invalid cron "\*\/10 \* \* \* \* \*": a seconds field is not supported/,
+      /^schedule\.yaml:6: job "secs": invalid cron "\*\/10 \* \* \* \* \*": five fields are required .*a seconds field is not supported/,
     );
-    expect(errorOf(lines(...ok, '  - name: last', '    cron: "0 0 L * *"', '    run: { internal: heartbeat }')).message).toMatch(
-      /^schedule\.yaml:6: job "last": invalid cron .*modifiers are not supported/,
+    const [, last] = loadSchedule(lines(...ok, '  - name: last', '    cron: "0 0 L * *"', '    run: { internal: heartbeat }'), { internalJobs });
+    expect(last).toMatchObject({ name: 'last', cron: '0 0 L * *' });
+  });
+
+  it('reads catch_up (latest | none) and leaves it unset when absent, for the scheduler to default', () => {
+    const jobs = loadSchedule(
+      lines(...ok, '  - name: daily', '    cron: "0 6 * * *"', '    catch_up: latest', '    run: { internal: heartbeat }', '  - name: often', '    cron: "*/10 * * * *"', '    catch_up: none', '    run: { internal: heartbeat }'),
+      { internalJobs },
+    );
+    expect(jobs.map((j) => [j.name, j.catchUp])).toEqual([
+      ['fine', undefined],
+      ['daily', 'latest'],
+      ['often', 'none'],
+    ]);
+    expect(errorOf(lines(...ok, '  - name: bad', '    cron: "0 6 * * *"', '    catch_up: all', '    run: { internal: heartbeat }')).message).toMatch(
+      /^schedule\.yaml:7: job "bad": .*catch_up/,
     );
   });
 

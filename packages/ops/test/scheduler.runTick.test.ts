@@ -1,11 +1,11 @@
-import cron from 'node-cron';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock, silentLogger } from '@opsloop/core';
 import { createProposal } from '@opsloop/ops';
 import { createTestDatabase, type TestDatabase } from '../../../test/db.ts';
 import { createOps } from '../../../test/app.ts';
-import { type JobRun, type ScheduleJob } from '../src/scheduler/loadSchedule.ts';
-import { createScheduler, proposalFromJob, type Scheduler, type SchedulerOptions } from '../src/scheduler/scheduler.ts';
+import type { JobRun, ScheduleJob } from '../src/scheduler/loadSchedule.ts';
+import { createScheduler, manualWakeTimers, proposalFromJob, submitScheduledProposal, type Scheduler, type SchedulerOptions } from '../src/scheduler/scheduler.ts';
+import { proposalJobOutcome, type InternalJobContext, type JobOutcome } from '../src/scheduler/jobs.ts';
 import { jsonSummary } from '../src/scheduler/finishTick.ts';
 
 
@@ -17,13 +17,10 @@ beforeAll(async () => {
   db = await createTestDatabase();
 });
 afterEach(async () => {
-  // A scheduler left running would fire real cron ticks into the next test.
   const leftRunning = created.filter((s) => s.isStarted() || s.runningJobs().length > 0);
   await Promise.all(created.splice(0).map((s) => s.stop(100)));
-  const strayTasks = [...cron.getTasks().values()].filter((t) => t.name?.startsWith('opsloop:'));
   await db.pool.query('TRUNCATE ops_schedule_runs, ops_proposals, ops_missions, ops_mission_steps, ops_events CASCADE');
   expect(leftRunning, 'a scheduler was left running').toHaveLength(0);
-  expect(strayTasks.map((t) => t.name), 'node-cron tasks were left scheduled').toEqual([]);
 });
 afterAll(async () => {
   await db?.drop();
@@ -33,32 +30,39 @@ function job(name: string, run: JobRun = { internal: name }, extra: Partial<Sche
   return { name, cron: '*/5 * * * *', timezone: 'UTC', enabled: true, run, line: 1, ...extra };
 }
 
-function scheduler(o: Partial<SchedulerOptions> & Pick<SchedulerOptions, 'jobs'>): Scheduler {
+type RunInternal = (name: string, ctx: InternalJobContext) => Promise<JobOutcome>;
+
+/** A scheduler on the test clock whose internal jobs (any name the jobs use) call `runInternal`. */
+function scheduler(o: Partial<SchedulerOptions> & Pick<SchedulerOptions, 'jobs'> & { runInternal?: RunInternal }): Scheduler {
+  const { runInternal = async () => ({ status: 'succeeded', detail: 'ok' }), ...rest } = o;
+  const names = new Set(o.jobs.flatMap((j) => ('internal' in j.run ? [j.run.internal] : [])));
   const s = createScheduler({
     prisma: db.prisma,
+    pool: db.pool,
     clock,
     logger: silentLogger(),
     runner: 'replica-a',
-    runInternal: async () => 'ok',
-    submitProposal: async () => 'submitted',
-    ...o,
+    internalJobs: Object.fromEntries([...names].map((name) => [name, { run: (ctx: InternalJobContext) => runInternal(name, ctx) }])),
+    submitProposal: async () => ({ status: 'succeeded', detail: 'submitted' }),
+    timers: manualWakeTimers(),
+    ...rest,
   });
   created.push(s);
   return s;
 }
 
 /** A job body the test holds "running" until it calls release(). */
-function held<T>(value: T) {
+function held(detail: unknown) {
   let release!: () => void;
   let markStarted!: () => void;
   const gate = new Promise<void>((r) => (release = r));
   const started = new Promise<void>((r) => (markStarted = r));
   let calls = 0;
-  const run = async () => {
+  const run = async (): Promise<JobOutcome> => {
     calls++;
     markStarted();
     await gate;
-    return value;
+    return { status: 'succeeded', detail };
   };
   return { run, release, started, calls: () => calls };
 }
@@ -71,30 +75,40 @@ describe('runTick', () => {
     clock = new FakeClock('2026-01-01T00:05:30Z');
   });
 
-  it('runs an internal job and records it succeeded, at the tick\'s minute', async () => {
+  it('runs an internal job and records it succeeded, at the tick\'s minute, with its owner', async () => {
     const calls: string[] = [];
     const hb = job('heartbeat');
     const s = scheduler({
       jobs: [hb],
-      runInternal: async (name) => {
-        calls.push(name);
+      runInternal: async (name, ctx) => {
+        calls.push(`${name}@${ctx.scheduledFor.toISOString()}/${ctx.cause}`);
         clock.advance(2000);
-        return { phases: 6, big: 12n, error: new Error('inner') };
+        return { status: 'succeeded', detail: { phases: 6, big: 12n, error: new Error('inner') } };
       },
     });
     const outcome = await s.runTick(hb, new Date('2026-01-01T00:05:00.734Z'));
     expect(outcome).toMatchObject({ outcome: 'succeeded' });
-    expect(calls).toEqual(['heartbeat']);
+    expect(calls).toEqual(['heartbeat@2026-01-01T00:05:00.000Z/schedule']);
     const [row, ...more] = await rows('heartbeat');
     expect(more).toHaveLength(0);
     expect(row).toMatchObject({
       scheduledFor: new Date('2026-01-01T00:05:00Z'),
       runner: 'replica-a',
+      cause: 'schedule',
       outcome: 'succeeded',
+      reason: null,
       error: null,
       details: { phases: 6, big: '12', error: { error: 'inner' } },
     });
+    expect(row!.ownerKey).toEqual(expect.any(Number));
     expect(row!.finishedAt!.getTime() - row!.startedAt.getTime()).toBe(2000);
+  });
+
+  it('a job that did nothing is recorded skipped with its reason, not succeeded', async () => {
+    const quiet = job('quiet');
+    const s = scheduler({ jobs: [quiet], runInternal: async () => ({ status: 'skipped', reason: 'no Slack webhook', detail: { date: '2025-12-31' } }) });
+    expect(await s.runTick(quiet, new Date('2026-01-01T00:10:00Z'))).toMatchObject({ outcome: 'skipped', reason: 'no Slack webhook' });
+    expect((await rows('quiet'))[0]).toMatchObject({ outcome: 'skipped', reason: 'no Slack webhook', details: { date: '2025-12-31' }, error: null });
   });
 
   it('records a throwing job as failed with its message only, and keeps going', async () => {
@@ -104,12 +118,12 @@ describe('runTick', () => {
       jobs: [flaky],
       runInternal: () => {
         if (fail) throw new Error('database exploded');
-        return Promise.resolve('fine');
+        return Promise.resolve({ status: 'succeeded', detail: 'fine' });
       },
     });
     expect(await s.runTick(flaky, new Date('2026-01-01T00:10:00Z'))).toMatchObject({ outcome: 'failed', error: 'database exploded' });
     fail = false;
-    expect(await s.runTick(flaky, new Date('2026-01-01T00:15:00Z'))).toMatchObject({ outcome: 'succeeded', result: 'fine' });
+    expect(await s.runTick(flaky, new Date('2026-01-01T00:15:00Z'))).toMatchObject({ outcome: 'succeeded', detail: 'fine' });
     const [failed, ok] = await rows('flaky');
     expect(failed).toMatchObject({ outcome: 'failed', error: 'database exploded', details: null });
     expect(failed!.finishedAt).not.toBeNull();
@@ -118,9 +132,9 @@ describe('runTick', () => {
 
   it('two replicas ticking the same job at once: exactly one runs it, the other gets taken', async () => {
     let invocations = 0;
-    const runInternal = async () => {
+    const runInternal = async (): Promise<JobOutcome> => {
       invocations++;
-      return 'ran';
+      return { status: 'succeeded', detail: 'ran' };
     };
     const shared = job('shared');
     const a = scheduler({ jobs: [shared], runner: 'replica-a', runInternal });
@@ -144,18 +158,18 @@ describe('runTick', () => {
     await body.started;
     expect(s.runningJobs()).toEqual(['slow']);
     const second = await s.runTick(slow, new Date('2026-01-01T02:05:00Z'));
-    expect(second).toMatchObject({ outcome: 'skipped', reason: 'previous tick still running in this process' });
+    expect(second).toMatchObject({ outcome: 'skipped', reason: 'previous run still running in this process' });
     body.release();
-    expect(await first).toMatchObject({ outcome: 'succeeded', result: 'slow done' });
+    expect(await first).toMatchObject({ outcome: 'succeeded', detail: 'slow done' });
     expect(body.calls()).toBe(1);
-    expect((await rows('slow')).map((r) => [r.scheduledFor.toISOString(), r.outcome, r.details])).toEqual([
-      ['2026-01-01T02:00:00.000Z', 'succeeded', 'slow done'],
-      ['2026-01-01T02:05:00.000Z', 'skipped', { reason: 'previous tick still running in this process' }],
+    expect((await rows('slow')).map((r) => [r.scheduledFor.toISOString(), r.outcome, r.reason, r.details])).toEqual([
+      ['2026-01-01T02:00:00.000Z', 'succeeded', null, 'slow done'],
+      ['2026-01-01T02:05:00.000Z', 'skipped', 'previous run still running in this process', null],
     ]);
     expect(s.runningJobs()).toEqual([]);
   });
 
-  it('another replica still running the previous tick: skipped; a running row older than staleRunningMs no longer blocks', async () => {
+  it('another live replica still running the previous tick: skipped, however long it takes', async () => {
     const body = held('done');
     const long = job('long');
     const a = scheduler({ jobs: [long], runner: 'replica-a', runInternal: body.run });
@@ -163,10 +177,9 @@ describe('runTick', () => {
     const b = scheduler({
       jobs: [long],
       runner: 'replica-b',
-      staleRunningMs: 30 * 60_000,
       runInternal: async () => {
         bCalls++;
-        return 'b ran';
+        return { status: 'succeeded', detail: 'b ran' };
       },
     });
     clock.set('2026-01-01T03:00:01Z');
@@ -174,35 +187,49 @@ describe('runTick', () => {
     await body.started;
     clock.set('2026-01-01T03:05:01Z');
     expect(await b.runTick(long, new Date('2026-01-01T03:05:00Z'))).toMatchObject({ outcome: 'skipped', reason: 'previous run still running' });
-    const skippedRow = (await rows('long'))[1]!;
-    expect(skippedRow).toMatchObject({ runner: 'replica-b', outcome: 'skipped', details: { reason: 'previous run still running', runner: 'replica-a' } });
+    expect((await rows('long'))[1]).toMatchObject({
+      runner: 'replica-b',
+      outcome: 'skipped',
+      reason: 'previous run still running',
+      details: { runner: 'replica-a', scheduledFor: '2026-01-01T03:00:00+00:00' },
+    });
+    // Replica A is alive (its owner lock is held): hours later its run still blocks, and is not abandoned.
+    clock.set('2026-01-01T06:00:00Z');
+    expect(await b.runTick(long, new Date('2026-01-01T06:00:00Z'))).toMatchObject({ outcome: 'skipped' });
+    expect(await b.markAbandoned()).toEqual([]);
     expect(bCalls).toBe(0);
-
-    // Replica A dies mid-run: its row stays `running`. 30 minutes later it stops blocking.
-    clock.set('2026-01-01T03:30:00Z');
-    expect(await b.runTick(long, new Date('2026-01-01T03:30:00Z'))).toMatchObject({ outcome: 'skipped' });
-    clock.set('2026-01-01T03:35:00Z');
-    expect(await b.runTick(long, new Date('2026-01-01T03:35:00Z'))).toMatchObject({ outcome: 'succeeded', result: 'b ran' });
-    expect(bCalls).toBe(1);
     body.release();
-    await first;
+    expect(await first).toMatchObject({ outcome: 'succeeded' });
+    clock.set('2026-01-01T06:05:00Z');
+    expect(await b.runTick(long, new Date('2026-01-01T06:05:00Z'))).toMatchObject({ outcome: 'succeeded', detail: 'b ran' });
   });
 
-  it('submits a proposal job through the proposal entry point, once per tick across replicas', async () => {
+  it('submits a proposal job through the proposal entry point, once per tick across replicas; a deduplicated or rejected one is skipped', async () => {
     clock.set('2026-01-01T04:00:05Z');
     const ops = createOps(db, clock);
     const cycle = job('noop-cycle', { proposal: { title: 'No-op cycle', skill: 'ops_internal', dedupe: true, steps: [{ kind: 'ops.noop', params: {} }] } }, { cron: '*/10 * * * *' });
-    const submitProposal = (j: ScheduleJob, t: Date) => createProposal(ops, proposalFromJob(j, t));
-    const a = scheduler({ jobs: [cycle!], runner: 'replica-a', submitProposal });
-    const b = scheduler({ jobs: [cycle!], runner: 'replica-b', submitProposal });
+    const submitProposal = submitScheduledProposal(ops);
+    const a = scheduler({ jobs: [cycle], runner: 'replica-a', submitProposal });
+    const b = scheduler({ jobs: [cycle], runner: 'replica-b', submitProposal });
     const tick = new Date('2026-01-01T04:00:00Z');
-    const outcomes = await Promise.all([a.runTick(cycle!, tick), b.runTick(cycle!, tick)]);
+    const outcomes = await Promise.all([a.runTick(cycle, tick), b.runTick(cycle, tick)]);
     expect(outcomes.map((o) => o.outcome).sort()).toEqual(['succeeded', 'taken']);
     const proposals = await db.prisma.opsProposal.findMany();
     expect(proposals).toHaveLength(1);
     expect(proposals[0]).toMatchObject({ source: 'schedule', proposedBy: 'scheduler', dedupeKey: 'schedule:noop-cycle:2026-01-01T04:00:00.000Z' });
     const [row] = await rows('noop-cycle');
-    expect(row!.details).toMatchObject({ created: true, proposal: { id: proposals[0]!.id } });
+    expect(row!.details).toMatchObject({ created: true, proposalId: proposals[0]!.id, status: proposals[0]!.status });
+
+    // The same tick submitted again (say, its row was lost): the dedupe hit makes nothing new.
+    const again = proposalJobOutcome(await createProposal(ops, proposalFromJob(cycle, tick)));
+    expect(again).toMatchObject({ status: 'skipped', reason: `deduplicated: proposal ${proposals[0]!.id} already exists for this tick` });
+
+    // Skill switched off: the gates reject the proposal, and the tick says so.
+    await db.pool.query(`UPDATE ops_policy SET value = '{"enabled": false}' WHERE key = 'ops_internal'`);
+    const next = await a.runTick(cycle, new Date('2026-01-01T04:10:00Z'));
+    expect(next).toMatchObject({ outcome: 'skipped', reason: expect.stringMatching(/^proposal rejected: /) });
+    expect((await rows('noop-cycle'))[1]).toMatchObject({ outcome: 'skipped', reason: expect.stringMatching(/^proposal rejected: .*ops_internal/) });
+    await db.pool.query(`UPDATE ops_policy SET value = '{"enabled": true}' WHERE key = 'ops_internal'`);
   });
 
   it('refuses new ticks once stopping, and stop() waits for running ones', async () => {
@@ -228,7 +255,7 @@ describe('runTick', () => {
     const started = new Promise<void>((r) => (markStarted = r));
     const s = scheduler({
       jobs: [j],
-      runInternal: (_name, signal) =>
+      runInternal: (_name, { signal }) =>
         new Promise((_resolve, reject) => {
           markStarted();
           signal.addEventListener('abort', () => reject(signal.reason));
@@ -242,11 +269,33 @@ describe('runTick', () => {
   });
 });
 
+describe('runNow', () => {
+  it('runs a job now, recorded like a tick with cause manual and who asked; refused while it runs; unknown job is a NotFoundError', async () => {
+    clock = new FakeClock('2026-01-01T08:03:17.250Z');
+    const body = held('manual done');
+    const j = job('on-demand', { internal: 'on-demand' }, { enabled: false });
+    const s = scheduler({ jobs: [j], runInternal: body.run });
+    const run = await s.runNow('on-demand', { by: 'operator@example' });
+    expect(run).toMatchObject({ outcome: 'started', scheduledFor: new Date('2026-01-01T08:03:17.250Z') });
+    await body.started;
+    clock.advance(1000);
+    expect(await s.runNow('on-demand', { by: 'someone-else' })).toMatchObject({ outcome: 'skipped', reason: 'previous run still running in this process' });
+    body.release();
+    expect(await (run as { done: Promise<unknown> }).done).toMatchObject({ outcome: 'succeeded', detail: 'manual done' });
+    const recorded = await rows('on-demand');
+    expect(recorded.map((r) => [r.cause, r.requestedBy, r.outcome])).toEqual([
+      ['manual', 'operator@example', 'succeeded'],
+      ['manual', 'someone-else', 'skipped'],
+    ]);
+    await expect(s.runNow('nope', { by: 'x' })).rejects.toMatchObject({ name: 'NotFoundError' });
+  });
+});
+
 describe('status', () => {
-  it('shows each job with its last run and its next run from the clock', async () => {
+  it('shows each job with its catch-up rule, last run and its next run from the clock', async () => {
     clock = new FakeClock('2026-01-01T06:00:00Z');
     const hb = job('heartbeat', { internal: 'heartbeat' }, { cron: '*/5 * * * *' });
-    const daily = job('ops-daily-summary', { internal: 'ops-daily-summary' }, { cron: '0 6 * * *', timezone: 'Asia/Tokyo' });
+    const daily = job('ops-daily-summary', { internal: 'ops-daily-summary' }, { cron: '0 6 * * *', timezone: 'Asia/Tokyo', catchUp: 'latest' });
     const scout = job('diagnosis', { proposal: { title: 'Diagnose failures', skill: 'ops_internal', dedupe: true, steps: [{ kind: 'ops.diagnose_failures', params: { window_minutes: 180 } }] } }, { cron: '15 */3 * * *' });
     const off = job('off', { internal: 'heartbeat' }, { enabled: false });
     const body = held('later');
@@ -265,16 +314,19 @@ describe('status', () => {
     clock.set('2026-01-01T06:07:00Z');
 
     const status = await s.status();
-    expect(status.map((j) => [j.name, j.run, j.target, j.enabled, j.running, j.nextRunAt?.toISOString() ?? null])).toEqual([
-      ['heartbeat', 'internal', 'heartbeat', true, false, '2026-01-01T06:10:00.000Z'],
-      ['ops-daily-summary', 'internal', 'ops-daily-summary', true, true, '2026-01-01T21:00:00.000Z'],
-      ['diagnosis', 'proposal', 'Diagnose failures', true, false, '2026-01-01T06:15:00.000Z'],
-      ['off', 'internal', 'heartbeat', false, false, null],
+    expect(status.map((j) => [j.name, j.run, j.target, j.enabled, j.catchUp, j.running, j.nextRunAt?.toISOString() ?? null])).toEqual([
+      ['heartbeat', 'internal', 'heartbeat', true, 'none', false, '2026-01-01T06:10:00.000Z'],
+      ['ops-daily-summary', 'internal', 'ops-daily-summary', true, 'latest', true, '2026-01-01T21:00:00.000Z'],
+      ['diagnosis', 'proposal', 'Diagnose failures', true, 'none', false, '2026-01-01T06:15:00.000Z'],
+      ['off', 'internal', 'heartbeat', false, 'none', false, null],
     ]);
     expect(status[0]!.lastRun).toEqual({
       scheduledFor: new Date('2026-01-01T06:00:00Z'),
       runner: 'replica-a',
+      cause: 'schedule',
+      requestedBy: null,
       outcome: 'failed',
+      reason: null,
       error: 'phase budget exceeded',
       startedAt: new Date('2026-01-01T06:00:02Z'),
       finishedAt: new Date('2026-01-01T06:00:02Z'),
@@ -284,37 +336,6 @@ describe('status', () => {
     expect(status[0]).toMatchObject({ cron: '*/5 * * * *', timezone: 'UTC' });
     body.release();
     await dailyTick;
-  });
-});
-
-describe('start and stop with node-cron', () => {
-  it('schedules one named task per enabled job, fires runTick from it, and removes them on stop', async () => {
-    clock = new FakeClock('2026-01-01T07:00:00Z');
-    const fired: string[] = [];
-    const on = job('cron-on', { internal: 'x' }, { cron: '0 6 * * *', timezone: 'Asia/Tokyo' });
-    const off = job('cron-off', { internal: 'x' }, { enabled: false });
-    const s = scheduler({
-      jobs: [on, off],
-      runInternal: async (name) => {
-        fired.push(name);
-        return null;
-      },
-    });
-    s.start();
-    expect(s.isStarted()).toBe(true);
-    const tasks = [...cron.getTasks().values()].filter((t) => t.name?.startsWith('opsloop:'));
-    expect(tasks.map((t) => t.name)).toEqual(['opsloop:cron-on']);
-    expect(tasks[0]!.getNextRun()!.getUTCHours()).toBe(21);
-    // Fire the task now instead of waiting for 06:00 in Tokyo.
-    await tasks[0]!.execute();
-    await expect.poll(() => rows('cron-on').then((r) => r.map((x) => x.outcome)), { timeout: 5000 }).toEqual(['succeeded']);
-    expect(fired).toEqual(['x']);
-    const [row] = await rows('cron-on');
-    expect(row!.scheduledFor.getUTCSeconds()).toBe(0);
-    expect(row!.scheduledFor.getUTCMilliseconds()).toBe(0);
-    await s.stop();
-    expect(s.isStarted()).toBe(false);
-    expect([...cron.getTasks().values()].filter((t) => t.name?.startsWith('opsloop:'))).toEqual([]);
   });
 });
 

@@ -6,19 +6,24 @@ export const MAX_DETAILS_BYTES = 4096;
 /** Most characters of an error message stored. */
 export const MAX_ERROR_CHARS = 2000;
 
-/** Settles a claimed tick: outcome, error message (no stack), result summary, finished_at. */
+/**
+ * Settles a claimed tick: outcome, reason (skipped), error message (no stack), the job's
+ * detail, finished_at. A tick another replica marked `abandoned` while its owner's
+ * session was briefly lost is settled too: the owner is the one that knows how it ended.
+ */
 export async function finishTick(
   deps: { prisma: PrismaClient; clock: Clock },
-  o: { runId: string; outcome: 'succeeded' | 'failed'; error?: string; result?: unknown },
+  o: { runId: string; outcome: 'succeeded' | 'failed' | 'skipped'; reason?: string; error?: string; detail?: unknown },
 ): Promise<void> {
   const now = deps.clock.now();
-  const details = jsonSummary(o.result);
+  const details = jsonSummary(o.detail);
   const error = o.error === undefined ? null : o.error.slice(0, MAX_ERROR_CHARS);
+  const reason = o.reason === undefined ? null : o.reason.slice(0, MAX_ERROR_CHARS);
   await withTransientRetry(
     () => deps.prisma.$executeRaw`
       UPDATE ops_schedule_runs
-      SET outcome = ${o.outcome}, error = ${error}, details = ${details}::jsonb, finished_at = ${now}::timestamptz
-      WHERE id = ${BigInt(o.runId)}`,
+      SET outcome = ${o.outcome}, reason = ${reason}, error = ${error}, details = ${details}::jsonb, finished_at = ${now}::timestamptz
+      WHERE id = ${BigInt(o.runId)} AND outcome IN ('running', 'abandoned')`,
   );
 }
 

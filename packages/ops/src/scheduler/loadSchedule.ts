@@ -3,7 +3,8 @@ import path from 'node:path';
 import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { proposalStepSchema, skillNameSchema } from '../proposals/validateProposal.ts';
-import { cronProblem, isValidTimeZone } from './cronTime.ts';
+import { cronProblem, isValidTimeZone } from './calendar.ts';
+import type { CatchUp } from './jobs.ts';
 
 /** A proposal the scheduler submits on each tick, through the single proposal entry point. */
 export interface ProposalTemplate {
@@ -23,12 +24,18 @@ export type JobRun = { internal: string } | { proposal: ProposalTemplate };
 export interface ScheduleJob {
   /** Unique, `[a-z0-9-]+`; the key of its rows in ops_schedule_runs. */
   name: string;
-  /** Five-field cron expression (node-cron syntax, minute resolution). */
+  /** Five-field cron expression (croner syntax, minute resolution; see calendar.ts). */
   cron: string;
   /** IANA zone the expression's wall times are read in. (Default: UTC) */
   timezone: string;
   /** (Default: true) */
   enabled: boolean;
+  /**
+   * Which missed ticks run after downtime, as the file declares it. (Default: the
+   * internal job's own default — `latest` for ops-daily-summary — else `none`; the
+   * scheduler resolves it.)
+   */
+  catchUp?: CatchUp;
   run: JobRun;
   /** Line of the entry in its file, for log lines and error messages. */
   line: number;
@@ -85,6 +92,7 @@ function scheduleSchema(internalJobs: readonly string[]) {
           if (!isValidTimeZone(tz)) ctx.addIssue({ code: 'custom', message: `unknown timezone "${tz}"` });
         }),
       enabled: z.boolean().default(true),
+      catch_up: z.enum(['latest', 'none']).optional(),
       run: z
         .object({ internal: z.string().min(1).optional(), proposal: proposalTemplateSchema.optional() })
         .strict()
@@ -146,7 +154,11 @@ export function loadSchedule(text: string, options: LoadScheduleOptions): Schedu
       }),
     );
   }
-  return parsed.data.jobs.map((j, i) => ({ ...j, line: lineOf(doc, lineCounter, ['jobs', i]) }));
+  return parsed.data.jobs.map(({ catch_up, ...j }, i) => ({
+    ...j,
+    ...(catch_up ? { catchUp: catch_up } : {}),
+    line: lineOf(doc, lineCounter, ['jobs', i]),
+  }));
 }
 
 export async function loadScheduleFile(filePath: string, options: LoadScheduleOptions): Promise<ScheduleJob[]> {

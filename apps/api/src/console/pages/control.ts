@@ -37,7 +37,8 @@ interface Job {
   run: string;
   target: string;
   running: boolean;
-  lastRun: { outcome: string; scheduledFor: string; startedAt?: string; finishedAt?: string | null; error: string | null; runner?: string } | null;
+  catchUp?: string;
+  lastRun: { outcome: string; scheduledFor: string; cause?: string; requestedBy?: string | null; reason?: string | null; error: string | null; runner?: string } | null;
   nextRunAt: string | null;
 }
 
@@ -105,7 +106,13 @@ export async function schedulePage({ api, ctx }: PageRequest): Promise<SafeHtml>
       { header: 'Job', cell: (j) => html`<strong>${j.name}</strong><br><span class="muted">${j.run}: ${j.target}</span>`, kind: 'wide' },
       { header: 'When', cell: (j) => html`<code>${j.cron}</code> <span class="muted">${j.timezone}</span>` },
       { header: 'State', cell: (j) => html`${badge(j.enabled ? 'enabled' : 'disabled')}${j.running ? html` ${badge('running')}` : ''}` },
-      { header: 'Last run', cell: (j) => (j.lastRun ? html`${badge(j.lastRun.outcome)} ${time(j.lastRun.scheduledFor)}${j.lastRun.error ? html`<br><span class="error-text small">${j.lastRun.error}</span>` : ''}` : html`<span class="muted">never</span>`) },
+      {
+        header: 'Last run',
+        cell: (j) =>
+          j.lastRun
+            ? html`${badge(j.lastRun.outcome)} ${time(j.lastRun.scheduledFor)}${j.lastRun.cause ? html`<br><span class="muted small">${j.lastRun.cause}${j.lastRun.requestedBy ? ` by ${j.lastRun.requestedBy}` : ''} · ${j.lastRun.runner ?? ''}</span>` : ''}${j.lastRun.error || j.lastRun.reason ? html`<br><span class="${j.lastRun.error ? 'error-text' : 'muted'} small">${j.lastRun.error ?? j.lastRun.reason}</span>` : ''}`
+            : html`<span class="muted">never</span>`,
+      },
       { header: 'Next run', cell: (j) => time(j.nextRunAt) },
       { header: '', cell: (j) => action(ctx, { label: 'Run now', method: 'POST', path: `/schedule/${encodeURIComponent(j.name)}/run`, body: { by: 'console' }, confirm: `Run ${j.name} now? It is recorded like a tick.`, tone: 'primary' }) },
     ], 'No scheduled jobs (schedule.yaml is empty or the scheduler is off).')}`,
