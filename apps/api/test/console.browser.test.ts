@@ -134,6 +134,13 @@ describe.skipIf(!chromiumPath)('operator console in Chromium', () => {
     const form = page.locator('#policy-daily_quotas form');
     await form.locator('textarea').fill('{"x.post": "ten", "tiktok.post": 3}');
     await expect.poll(() => form.locator('.diff').textContent()).toContain('x.post');
+    // Checked against the key's schema before saving (nothing saved yet)...
+    await expect.poll(() => form.locator('.field-errors').textContent()).toMatch(/value\.x\.post/);
+    await form.locator('textarea').fill('{"x.post": 7, "tiktok.post": 3, "ops.diagnose_failures": 24}');
+    await expect.poll(() => form.locator('.field-errors').textContent()).toBe('');
+    await expect.poll(() => form.locator('.diff').textContent()).toMatch(/x\.post: 10 → 7/);
+    // ...and refused again by the server when saved anyway.
+    await form.locator('textarea').fill('{"x.post": "ten", "tiktok.post": 3}');
     await form.locator('button[data-policy=save]').click();
     await expect.poll(() => form.locator('.field-errors').textContent()).toMatch(/value\.x\.post/);
     expect(await form.locator('textarea').getAttribute('aria-invalid')).toBe('true');

@@ -155,11 +155,17 @@ function setupStreams() {
   if (root) {
     openStream(root.dataset.stream, root.dataset.trace, () => scheduleRefresh(), () => {});
   }
-  const periodic = $('[data-refresh]');
-  if (periodic) {
-    const seconds = Math.max(5, Number(periodic.dataset.refresh) || 30);
-    setInterval(() => document.visibilityState === 'visible' && refreshLive(), seconds * 1000);
-  }
+  // The page says how often to look again (data-refresh, seconds); a refreshed page may
+  // change it (e.g. faster while a scheduled run is under way).
+  const tick = () => {
+    const seconds = Math.max(2, Number($('[data-refresh]')?.dataset.refresh) || 0);
+    if (!seconds) return;
+    setTimeout(async () => {
+      if (document.visibilityState === 'visible') await refreshLive();
+      tick();
+    }, seconds * 1000);
+  };
+  tick();
 }
 
 // ---- events tail -----------------------------------------------------------------------
@@ -322,9 +328,15 @@ function parseField(form) {
     return { ok: false, error: `Not valid JSON: ${e.message}` };
   }
 }
+const operator = () => document.documentElement.dataset.role === 'operator';
+
 function setupPolicy() {
   for (const form of $$('form.policy-form')) {
-    const preview = () => {
+    const key = form.dataset.key;
+    let seq = 0;
+    // Local JSON check and diff at once; then the server checks the key's schema (nothing
+    // saved) and answers the diff against the stored value. Viewers get the local part.
+    const preview = async () => {
       const parsed = parseField(form);
       if (!parsed.ok) {
         showErrors(form, [parsed.error]);
@@ -333,26 +345,39 @@ function setupPolicy() {
       }
       showErrors(form, []);
       renderDiff($('.diff', form), jsonDiff(JSON.parse(form.dataset.current), parsed.value));
+      if (!operator()) return parsed.value;
+      const mine = ++seq;
+      const result = await callApi('POST', `/policy/${encodeURIComponent(key)}/check`, { value: parsed.value });
+      if (mine !== seq) return undefined;
+      if (!result.ok) {
+        const e = result.data?.error;
+        showErrors(form, e?.issues?.length ? e.issues.map((i) => `${i.path}: ${i.message}`) : [errorText(result)]);
+        return undefined;
+      }
+      renderDiff($('.diff', form), result.data.changes);
       return parsed.value;
     };
     $('[data-policy=preview]', form).addEventListener('click', preview);
     let t;
     $('textarea', form).addEventListener('input', () => {
       clearTimeout(t);
-      t = setTimeout(preview, 300);
+      t = setTimeout(preview, 400);
     });
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
-      const value = preview();
-      if (value === undefined) return;
-      const key = form.dataset.key;
-      const result = await callApi('PUT', `/policy/${encodeURIComponent(key)}`, { value, changedBy: 'console' });
+      clearTimeout(t);
+      const parsed = parseField(form);
+      if (!parsed.ok) return showErrors(form, [parsed.error]);
+      // The server validates again on save: the check above is advice, this is the gate.
+      const result = await callApi('PUT', `/policy/${encodeURIComponent(key)}`, { value: parsed.value, changedBy: 'console' });
       if (!result.ok) {
         const e = result.data?.error;
         showErrors(form, e?.issues?.length ? e.issues.map((i) => `${i.path}: ${i.message}`) : [errorText(result)]);
         return;
       }
+      seq++;
       form.dataset.current = JSON.stringify(result.data.policy.value);
+      showErrors(form, []);
       renderDiff($('.diff', form), []);
       toast(`${key} saved`);
       await refreshLive();

@@ -117,7 +117,9 @@ export async function schedulePage({ api, ctx }: PageRequest): Promise<SafeHtml>
       { header: '', cell: (j) => action(ctx, { label: 'Run now', method: 'POST', path: `/schedule/${encodeURIComponent(j.name)}/run`, body: { by: 'console' }, confirm: `Run ${j.name} now? It is recorded like a tick.`, tone: 'primary' }) },
     ], 'No scheduled jobs (schedule.yaml is empty or the scheduler is off).')}`,
   );
-  return layout(ctx, { title: 'Schedule', active: '/console/schedule', body: html`<div data-stream="schedule:*">${card('Jobs', list, { id: 'jobs', wide: true })}</div>` });
+  // While a run is under way, look again every few seconds to show how it ended.
+  const busy = schedule.ok && schedule.data.jobs.some((j) => j.running || j.lastRun?.outcome === 'running');
+  return layout(ctx, { title: 'Schedule', active: '/console/schedule', body: card('Jobs', html`${list}<span hidden data-refresh="${busy ? 2 : 30}"></span>`, { id: 'jobs', wide: true }) });
 }
 
 export async function alertsPage({ api, ctx }: PageRequest): Promise<SafeHtml> {
