@@ -110,7 +110,7 @@ export async function schedulePage({ api, ctx }: PageRequest): Promise<SafeHtml>
         header: 'Last run',
         cell: (j) =>
           j.lastRun
-            ? html`${badge(j.lastRun.outcome)} ${time(j.lastRun.scheduledFor)}${j.lastRun.cause ? html`<br><span class="muted small">${j.lastRun.cause}${j.lastRun.requestedBy ? ` by ${j.lastRun.requestedBy}` : ''} · ${j.lastRun.runner ?? ''}</span>` : ''}${j.lastRun.error || j.lastRun.reason ? html`<br><span class="${j.lastRun.error ? 'error-text' : 'muted'} small">${j.lastRun.error ?? j.lastRun.reason}</span>` : ''}`
+            ? html`${badge(j.lastRun.outcome)} ${time(j.lastRun.scheduledFor)}${j.lastRun.cause ? html`<span class="muted small block">${j.lastRun.cause}${j.lastRun.requestedBy ? ` by ${j.lastRun.requestedBy}` : ''} · ${j.lastRun.runner ?? ''}</span>` : ''}${j.lastRun.error || j.lastRun.reason ? html`<span class="${j.lastRun.error ? 'error-text' : 'muted'} small block">${j.lastRun.error ?? j.lastRun.reason}</span>` : ''}`
             : html`<span class="muted">never</span>`,
       },
       { header: 'Next run', cell: (j) => time(j.nextRunAt) },
