@@ -15,18 +15,6 @@ END
 $$;
 ALTER TABLE ops_events ALTER COLUMN id SET DEFAULT ops_next_event_id();
 
--- Wakes the stream readers at commit (one notification per transaction: PostgreSQL
--- folds identical notifications of one transaction).
-CREATE FUNCTION ops_events_notify() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-  PERFORM pg_notify('opsloop_events', '');
-  RETURN NULL;
-END
-$$;
-CREATE TRIGGER ops_events_notify AFTER INSERT ON ops_events
-  FOR EACH STATEMENT EXECUTE FUNCTION ops_events_notify();
-
 -- A running attempt whose mission was cancelled: its lease is revoked, the run closed.
 ALTER TABLE ops_step_runs DROP CONSTRAINT ops_step_runs_outcome_check;
 ALTER TABLE ops_step_runs ADD CONSTRAINT ops_step_runs_outcome_check

@@ -5,8 +5,6 @@ UPDATE ops_step_runs SET outcome = 'lost' WHERE outcome = 'cancelled';
 ALTER TABLE ops_step_runs DROP CONSTRAINT ops_step_runs_outcome_check;
 ALTER TABLE ops_step_runs ADD CONSTRAINT ops_step_runs_outcome_check
   CHECK (outcome IN ('running', 'succeeded', 'failed', 'timed_out', 'released', 'lost'));
-DROP TRIGGER IF EXISTS ops_events_notify ON ops_events;
-DROP FUNCTION IF EXISTS ops_events_notify();
 ALTER TABLE ops_events ALTER COLUMN id SET DEFAULT nextval('ops_events_id_seq');
 DROP FUNCTION IF EXISTS ops_next_event_id();
 COMMIT;

@@ -63,6 +63,31 @@ describe('mission control: cancel and retry', () => {
     expect(events.filter((e) => e.kind === 'step:cancelled')).toHaveLength(3);
   });
 
+  it('cancel racing the worker\'s complete: one of them wins, and each mission has exactly one terminal event', async () => {
+    const missions = await Promise.all(Array.from({ length: 30 }, () => startMission(1)));
+    const claimed = await t.api.post('/api/ops/steps/claim', { workerId: 'racer', kinds: ['ops.noop'], max: 100 }).expect(200);
+    const steps = claimed.body.steps as { id: string; leaseToken: string; missionId: string }[];
+    expect(steps.map((s) => s.missionId).sort()).toEqual([...missions].sort());
+    const results = await Promise.all(
+      steps.map(async (step) => {
+        const [complete, cancel] = await Promise.all([
+          t.api.post(`/api/ops/steps/${step.id}/complete`, { leaseToken: step.leaseToken }),
+          t.api.post(`/api/ops/missions/${step.missionId}/cancel`, { reason: 'race' }),
+        ]);
+        return { missionId: step.missionId, complete: complete.status, cancel: cancel.status };
+      }),
+    );
+    for (const r of results) {
+      const { body } = await t.api.get(`/api/ops/missions/${r.missionId}`).expect(200);
+      const terminal = (await missionEvents(r.missionId)).filter((e) => TERMINAL.includes(e.kind)).map((e) => e.kind);
+      if (body.mission.status === 'succeeded') {
+        expect([r.complete, r.cancel, terminal]).toEqual([200, 409, ['mission:succeeded']]);
+      } else {
+        expect([body.mission.status, r.complete, r.cancel, terminal]).toEqual(['cancelled', 409, 200, ['mission:cancelled']]);
+      }
+    }
+  });
+
   it('cancel is guarded: a finished mission is 409, an unknown one 404, bad input 400', async () => {
     const missionId = await startMission(1);
     const step = (await claim())!;

@@ -19,30 +19,28 @@ describe('control API: trigger rules, reactions, alerts, policy history, schedul
   let t: TestApp;
   const clock = new FakeClock(new Date());
   const ran: string[] = [];
-  let scheduler: ReturnType<typeof createScheduler>;
   beforeAll(async () => {
     db = await createTestDatabase();
-    scheduler = createScheduler({
-      jobs: [{ name: 'nightly-report', cron: '0 3 * * *', timezone: 'UTC', enabled: true, run: { internal: 'heartbeat' }, line: 1 }],
+    const scheduler = createScheduler({
+      jobs: [{ name: 'nightly-report', cron: '0 3 * * *', timezone: 'UTC', enabled: true, run: { internal: 'report' }, line: 1 }],
       prisma: db.prisma,
+      pool: db.pool,
       clock,
       logger: createLogger({ level: 'silent' }),
       runner: 'test-runner',
-      pool: db.pool,
       internalJobs: {
-        heartbeat: {
-          run: async () => {
-            ran.push('heartbeat');
-            return { status: 'succeeded' };
+        report: {
+          run: async (ctx) => {
+            ran.push(`${ctx.jobName}:${ctx.cause}`);
+            return { status: 'succeeded', detail: { ok: true } };
           },
         },
       },
-      submitProposal: async () => ({ status: 'succeeded' }),
+      submitProposal: async () => ({ status: 'skipped', reason: 'no proposals here' }),
     });
     t = await startTestApp(db, { clock, scheduler });
   });
   afterAll(async () => {
-    await scheduler.stop();
     await t.close();
     await db.drop();
   });
@@ -154,7 +152,9 @@ describe('control API: trigger rules, reactions, alerts, policy history, schedul
       if (Date.now() > deadline) throw new Error(`run not recorded: ${await outcome()}`);
       await new Promise((r) => setTimeout(r, 20));
     }
-    expect(ran).toEqual(['heartbeat']);
+    expect(ran).toEqual(['nightly-report:manual']);
+    const who = await db.pool.query(`SELECT requested_by FROM ops_schedule_runs WHERE job_name = 'nightly-report'`);
+    expect(who.rows).toEqual([{ requested_by: 'gina' }]);
     const { body } = await t.api.get('/api/ops/schedule').expect(200);
     expect(body.jobs[0].lastRun).toMatchObject({ outcome: 'succeeded' });
     await t.api.post('/api/ops/schedule/no-such-job/run', {}).expect(404);

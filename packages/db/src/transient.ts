@@ -10,7 +10,10 @@ export function pgErrorCode(error: unknown): string | undefined {
   while (current && typeof current === 'object' && !seen.has(current)) {
     seen.add(current);
     const e = current as Record<string, unknown>;
-    if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) return e.code;
+    // A Prisma error's own code (P2010 "raw query failed", …) looks like a SQLSTATE; the
+    // database's code is in its driver adapter cause.
+    const prismaOwn = typeof e.clientVersion === 'string';
+    if (!prismaOwn && typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) return e.code;
     if (typeof e.originalCode === 'string') return e.originalCode;
     const meta = e.meta as Record<string, unknown> | undefined;
     current = meta?.driverAdapterError ?? e.cause;

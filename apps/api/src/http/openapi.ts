@@ -63,7 +63,6 @@ export function buildOpenApi(routes: readonly RegisteredRoute[], info: OpenApiIn
   return {
     openapi: '3.1.0',
     info,
-    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     paths,
     components: {
       schemas: { Error: components.schema(errorSchema, 'output'), ...components.hoisted },

@@ -32,6 +32,9 @@ export interface CancelResult {
 export function cancelMission(deps: Pick<OpsDeps, 'prisma' | 'clock'>, missionId: string, input: CancelInput, tx?: Prisma.TransactionClient): Promise<CancelResult> {
   const run = async (t: Prisma.TransactionClient): Promise<CancelResult> => {
     const now = deps.clock.now();
+    // Steps before the mission, in position order: the order completing and finalising
+    // take them in, so a cancel racing a completion waits instead of deadlocking.
+    await t.$queryRaw`SELECT id FROM ops_mission_steps WHERE mission_id = ${missionId}::uuid ORDER BY position FOR UPDATE`;
     const [mission] = await t.$queryRaw<{ id: string; status: MissionStatus; proposal_id: string; skill: string; trace_id: string; title: string }[]>`
       SELECT id, status, proposal_id, skill, trace_id, title FROM ops_missions WHERE id = ${missionId}::uuid FOR UPDATE`;
     if (!mission) throw new NotFoundError('mission');

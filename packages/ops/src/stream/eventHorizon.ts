@@ -19,9 +19,12 @@
  *   H jumps there.
  * At start H is unknown: the same rule applied to the largest id visible then.
  *
- * One tracker per process (one LISTEN connection on `opsloop_events`, woken at every
- * commit that wrote events); every stream reads up to its H. While a gap waits on open
- * transactions it polls every `gapPollMs`.
+ * One tracker per process; every stream reads up to its H. It ticks when woken by the
+ * notifications the loop already sends (`opsloop_steps`: a proposal approved, a step
+ * queued), every `activePollMs` while a stream waits, and every `gapPollMs` while a gap
+ * waits on open transactions. (A NOTIFY on every event-writing commit was measured to
+ * halve the commit rate of small transactions: PostgreSQL serialises the commits of
+ * notifying transactions, so streams poll instead of adding one.)
  */
 import { EventEmitter } from 'node:events';
 import type pg from 'pg';
@@ -49,7 +52,9 @@ export interface EventHorizonOptions {
   logger: Logger;
   /** Poll while a gap waits on open transactions. (Default: 25 ms) */
   gapPollMs?: number;
-  /** Fallback poll when no NOTIFY arrives. (Default: 1000 ms) */
+  /** Poll while a stream waits for new events. (Default: 100 ms) */
+  activePollMs?: number;
+  /** Poll while nobody waits (the horizon stays fresh for new streams). (Default: 1000 ms) */
   idlePollMs?: number;
   /** Ids examined per query. (Default: 10000) */
   batch?: number;
@@ -63,7 +68,9 @@ interface Pending {
 export function createEventHorizon(o: EventHorizonOptions): EventHorizon {
   const log = o.logger.child({ component: 'event-horizon' });
   const gapPollMs = o.gapPollMs ?? 25;
+  const activePollMs = o.activePollMs ?? 100;
   const idlePollMs = o.idlePollMs ?? 1000;
+  let waiting = 0;
   const batch = o.batch ?? 10_000;
   const emitter = new EventEmitter().setMaxListeners(0);
   let horizon: bigint | undefined;
@@ -157,12 +164,12 @@ export function createEventHorizon(o: EventHorizonOptions): EventHorizon {
       } while (again && !closed);
     })().finally(() => {
       running = undefined;
-      schedule(pending ? gapPollMs : idlePollMs);
+      schedule(pending ? gapPollMs : waiting > 0 ? activePollMs : idlePollMs);
     });
   }
 
   // A tick after every (re)connect catches up on what was committed while it was down.
-  const listener = o.url ? listen(o.url, log, 'opsloop_events', { notify: wake, up: wake }) : undefined;
+  const listener = o.url ? listen(o.url, log, 'opsloop_steps', { notify: wake, up: wake }) : undefined;
   wake();
 
   return {
@@ -175,8 +182,10 @@ export function createEventHorizon(o: EventHorizonOptions): EventHorizon {
     closed: closing.signal,
     waitBeyond(after, signal) {
       if ((horizon !== undefined && horizon > after) || signal.aborted) return Promise.resolve();
+      if (waiting++ === 0 && !pending && !running) schedule(activePollMs);
       return new Promise<void>((resolve) => {
         const done = () => {
+          waiting--;
           emitter.off('advance', onAdvance);
           signal.removeEventListener('abort', done);
           resolve();
