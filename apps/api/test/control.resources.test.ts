@@ -19,9 +19,10 @@ describe('control API: trigger rules, reactions, alerts, policy history, schedul
   let t: TestApp;
   const clock = new FakeClock(new Date());
   const ran: string[] = [];
+  let scheduler: ReturnType<typeof createScheduler>;
   beforeAll(async () => {
     db = await createTestDatabase();
-    const scheduler = createScheduler({
+    scheduler = createScheduler({
       jobs: [{ name: 'nightly-report', cron: '0 3 * * *', timezone: 'UTC', enabled: true, run: { internal: 'report' }, line: 1 }],
       prisma: db.prisma,
       pool: db.pool,
@@ -41,6 +42,8 @@ describe('control API: trigger rules, reactions, alerts, policy history, schedul
     t = await startTestApp(db, { clock, scheduler });
   });
   afterAll(async () => {
+    // A manual run takes the scheduler's owner lock (a pooled connection) until stop().
+    await scheduler.stop();
     await t.close();
     await db.drop();
   });
