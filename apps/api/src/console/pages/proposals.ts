@@ -33,7 +33,7 @@ function columns(ctx: PageContext) {
     { header: 'Proposal', cell: (p: Proposal) => html`<span id="p-${p.id}"><strong>${p.title}</strong><br><span class="muted">${shortId(p.id)} · ${p.source}${p.proposedBy ? ` · ${p.proposedBy}` : ''}</span></span>`, kind: 'wide' as const },
     { header: 'Status', cell: (p: Proposal) => html`${badge(p.status)}${p.reason ? html`<br><span class="muted small">${p.reason}</span>` : ''}` },
     { header: 'Skill', cell: (p: Proposal) => html`<code>${p.skill}</code>` },
-    { header: 'Steps', cell: (p: Proposal) => p.steps.map((s) => html`<div><code>${s.kind}</code> ${jsonInline(s.params ?? {}, 60)}</div>`) },
+    { header: 'Steps', cell: (p: Proposal) => p.steps.map((s) => html`<div class="step-line"><code>${s.kind}</code>${JSON.stringify(s.params ?? {}) === '{}' ? '' : html`<span class="block">${jsonInline(s.params, 60)}</span>`}</div>`) },
     { header: 'Created', cell: (p: Proposal) => time(p.createdAt) },
     { header: 'Mission', cell: (p: Proposal) => (p.missionId ? html`<a href="/console/missions/${p.missionId}">${shortId(p.missionId)}</a>` : '—') },
     { header: '', cell: (p: Proposal) => proposalActions(ctx, p) },
