@@ -61,6 +61,8 @@ export async function startTestApp(
     slack?: { signingSecret?: string };
     consolePages?: { slug: string; title: string; apiPath: string }[];
     consoleNow?: () => number;
+    authFailuresPerMinute?: number;
+    trustProxy?: boolean | number | string;
   } = {},
 ): Promise<TestApp> {
   const lines: string[] = [];
@@ -77,11 +79,11 @@ export async function startTestApp(
   const app = createApp({
     db,
     logger,
-    config: { BODY_LIMIT: '1mb' },
+    config: { BODY_LIMIT: '1mb', AUTH_FAILURES_PER_MINUTE: options.authFailuresPerMinute, TRUST_PROXY: options.trustProxy },
     tokens: { apiToken: API_TOKEN, heartbeatToken: HEARTBEAT_TOKEN },
     readiness: { notReadyReason: () => undefined },
     ops,
-    heartbeat: { ...ops, pool: db.pool, heartbeatWindowMinutes: 15, ...options.heartbeat },
+    heartbeat: { ...ops, pool: db.pool, ...options.heartbeat },
     scheduler: options.scheduler,
     slack: { signingSecret: options.slack?.signingSecret },
     eventStream: { horizon, maxStreams: options.maxStreams, keepAliveMs: options.keepAliveMs },

@@ -3,7 +3,8 @@ import type { Config, Logger } from '@opsloop/core';
 import type { Database } from '@opsloop/db';
 import type { HeartbeatDeps, OpsDeps, ProposalDeps, Scheduler } from '@opsloop/ops';
 import { errorHandler, notFound } from './http/errors.ts';
-import { requireToken, type AuthTokens } from './http/auth.ts';
+import { authFailureThrottle, requireToken, type AuthTokens } from './http/auth.ts';
+import { securityHeaders } from './http/securityHeaders.ts';
 import { RouteRegistry } from './http/route.ts';
 import { buildOpenApi } from './http/openapi.ts';
 import { docsRoutes } from './http/docs.ts';
@@ -26,7 +27,7 @@ import { catalogRoutes } from './routes/catalog.ts';
 export interface AppDeps {
   db: Database;
   logger: Logger;
-  config: Pick<Config, 'BODY_LIMIT'>;
+  config: Pick<Config, 'BODY_LIMIT'> & Partial<Pick<Config, 'TRUST_PROXY' | 'AUTH_FAILURES_PER_MINUTE'>>;
   tokens: AuthTokens;
   /** Lets /ready answer 503 while the process starts up or drains. */
   readiness: Readiness;
@@ -47,9 +48,15 @@ const API_VERSION = '0.1.0';
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', true);
+  // Off by default: behind no proxy, X-Forwarded-For is whatever the client wrote, and
+  // req.ip keys the auth throttle.
+  app.set('trust proxy', deps.config.TRUST_PROXY ?? false);
+  app.use(securityHeaders());
   app.use(requestLogger(deps.logger));
-  const registry = new RouteRegistry(deps.tokens, deps.config.BODY_LIMIT);
+  // Every /api/ops route needs the API token (reads too: they expose operations data);
+  // the heartbeat also takes its own token; Slack's route its signature instead.
+  const throttle = authFailureThrottle(deps.config.AUTH_FAILURES_PER_MINUTE ?? 20);
+  const registry = new RouteRegistry(deps.tokens, deps.config.BODY_LIMIT, throttle);
   const root = registry.router();
   healthRoutes(root, deps);
   const api = registry.router('/api/ops');
@@ -89,7 +96,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(docsRoutes());
   // An unknown /api/ops path answers 401 to a caller without the token, so the API's
   // shape is not probed anonymously; with the token it is a 404.
-  app.use('/api/ops', requireToken(deps.tokens, 'api'));
+  app.use('/api/ops', requireToken(deps.tokens, 'api', throttle));
 
   app.use(notFound);
   app.use(errorHandler);

@@ -49,6 +49,10 @@ describe('an operator registers an external step kind without a code change', ()
       ['skill that is a policy key', { ...blogPublish, skill: 'daily_quotas' }, 400, 'skill', /policy key, not a skill/],
       ['unknown field', { ...blogPublish, retries: 3 }, 400, '(root)', /retries/],
       ['timeout out of range', { ...blogPublish, timeoutSeconds: 0 }, 400, 'timeoutSeconds', /./],
+      ['a code namespace', { ...blogPublish, name: 'ops.custom' }, 400, 'name', /"ops\." is the namespace of kinds defined in code/],
+      ['a workload namespace', { ...blogPublish, name: 'moltbook.dm' }, 400, 'name', /namespace/],
+      ['NUL in the schema', { ...blogPublish, paramsSchema: { type: 'object', description: 'a\u0000b' } }, 400, 'paramsSchema.description', /NUL/],
+      ['NUL in the description', { ...blogPublish, description: 'a\u0000b' }, 400, 'description', /NUL/],
     ];
     for (const [label, body, status, path, message] of cases) {
       const res = await app.api.post('/api/ops/catalog/kinds', body);
@@ -89,7 +93,7 @@ describe('an operator registers an external step kind without a code change', ()
       maxAttempts: 3,
       params: { $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object', properties: { note: { type: 'string', maxLength: 500 } }, additionalProperties: false },
     });
-    expect(byKind.get('moltbook.reply_monitor')).toMatchObject({ source: 'moltbook', executor: 'builtin', maxAttempts: 1 });
+    expect(byKind.get('moltbook.reply_monitor')).toMatchObject({ source: 'moltbook', executor: 'builtin', maxAttempts: 3 });
     expect(byKind.get('x.post')).toMatchObject({ source: 'registered', skill: 'x_autopost', executor: 'external' });
     expect((await app.api.get('/api/ops/catalog/kinds/blog.publish')).body.kind.kind).toBe('blog.publish');
     expect((await app.api.get('/api/ops/catalog/kinds/nope.nothing')).status).toBe(404);

@@ -42,7 +42,7 @@ describe('control API: trigger rules, reactions, alerts, policy history, schedul
     t = await startTestApp(db, { clock, scheduler });
   });
   afterAll(async () => {
-    // A manual run takes the scheduler's owner lock (a pooled connection) until stop().
+    // A manual run opened the scheduler's owner session (a pooled connection): release it.
     await scheduler.stop();
     await t.close();
     await db.drop();

@@ -79,6 +79,7 @@ describe('a second workload registers itself without touching packages/ops', () 
     // Its policy key: listed with its default before any row exists, validated on write.
     const listed = (await app.api.get('/api/ops/policy')).body.items.find((p: { key: string }) => p.key === 'echo');
     expect(listed).toMatchObject({ value: { enabled: false, greeting: 'hello' }, stored: false, description: expect.stringMatching(/echo workload/) });
+    expect(listed.schema).toMatchObject({ type: 'object', properties: { enabled: { type: 'boolean' }, greeting: { type: 'string', maxLength: 50 } }, required: ['enabled'] });
     const wrong = await app.api.put('/api/ops/policy/echo', { value: { enabled: true, greeting: 5 } });
     expect(wrong.status).toBe(400);
     expect(wrong.body.error.issues[0].path).toBe('value.greeting');

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /**
@@ -22,6 +23,32 @@ const timeZone = z.string().refine((tz) => {
   }
 }, 'not a known IANA time zone');
 
+/**
+ * Express's `trust proxy`: `false` (default: the socket's address is the client),
+ * `true` (trust every hop: only behind a proxy that overwrites X-Forwarded-For), a hop
+ * count, or a comma-separated list of proxy addresses/subnets and the names `loopback`,
+ * `linklocal`, `uniquelocal`.
+ */
+const trustProxy = z
+  .string()
+  .default('false')
+  .transform((v, ctx): boolean | number | string => {
+    const value = v.trim();
+    if (value === '' || value === 'false' || value === '0') return false;
+    if (value === 'true') return true;
+    if (/^\d+$/.test(value)) return Number(value);
+    const names = new Set(['loopback', 'linklocal', 'uniquelocal']);
+    for (const part of value.split(',').map((p) => p.trim())) {
+      const [address, prefix, ...rest] = part.split('/');
+      const ok = names.has(part) || (rest.length === 0 && isIP(address ?? '') !== 0 && (prefix === undefined || /^\d{1,3}$/.test(prefix)));
+      if (!ok) {
+        ctx.addIssue({ code: 'custom', message: 'must be true, false, a hop count, or a list of addresses/subnets (loopback, 10.0.0.0/8, …)' });
+        return z.NEVER;
+      }
+    }
+    return value;
+  });
+
 export const configSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -43,6 +70,9 @@ export const configSchema = z
     HEARTBEAT_TOKEN: optionalSecret,
     OPS_VIEWER_TOKEN: optionalSecret,
     OPS_TIMEZONE: timeZone.default('Asia/Tokyo'),
+    TRUST_PROXY: trustProxy,
+    /** Failed authentications per client address per minute before 429. */
+    AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(20),
     BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'like 1mb or 512kb').default('1mb'),
     SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
 
@@ -51,7 +81,8 @@ export const configSchema = z
     WORKER_POLL_MS: z.coerce.number().int().min(50).default(2_000),
     SCHEDULER_ENABLED: bool.default(true),
     SCHEDULE_FILE: z.string().default('schedule.yaml'),
-    HEARTBEAT_WINDOW_MINUTES: z.coerce.number().int().min(1).default(15),
+    /** Unset: `ops_monitor.heartbeat_missing_minutes` decides; set, it overrides the policy. */
+    HEARTBEAT_WINDOW_MINUTES: z.coerce.number().int().min(1).max(1440).optional(),
 
     OPENAI_API_KEY: optionalSecret,
     OPENAI_BASE_URL: optionalSecret.pipe(z.url().optional()),

@@ -4,3 +4,4 @@ export * from './logger.ts';
 export * from './config.ts';
 export * from './retry.ts';
 export * from './jsonDiff.ts';
+export * from './schemas.ts';

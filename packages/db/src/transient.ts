@@ -10,15 +10,22 @@ export function pgErrorCode(error: unknown): string | undefined {
   while (current && typeof current === 'object' && !seen.has(current)) {
     seen.add(current);
     const e = current as Record<string, unknown>;
-    // A Prisma error's own code (P2010 "raw query failed", …) looks like a SQLSTATE; the
-    // database's code is in its driver adapter cause.
-    const prismaOwn = typeof e.clientVersion === 'string';
-    if (!prismaOwn && typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) return e.code;
+    // Prisma's own codes (P1xxx–P6xxx) look like SQLSTATEs; the real one is further in.
+    if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) && !/^P[1-9]\d{3}$/.test(e.code)) return e.code;
     if (typeof e.originalCode === 'string') return e.originalCode;
     const meta = e.meta as Record<string, unknown> | undefined;
     current = meta?.driverAdapterError ?? e.cause;
   }
   return undefined;
+}
+
+/**
+ * Class 22 (data exception: a value out of range, invalid text for its type, a byte
+ * sequence the encoding refuses) is caused by the values a statement was given. Where
+ * those came from a client, it is a 400; validation should have caught it first.
+ */
+export function isDataExceptionPgError(error: unknown): boolean {
+  return pgErrorCode(error)?.startsWith('22') ?? false;
 }
 
 export function isTransientPgError(error: unknown): boolean {

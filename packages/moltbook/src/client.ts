@@ -7,12 +7,14 @@ import {
   MoltbookRateLimitError,
   MoltbookRedirectError,
   MoltbookResponseError,
+  MoltbookSuspendedError,
   MoltbookTimeoutError,
   type ApiErrorDetails,
   type RequestContext,
   type RetryAfterSource,
 } from './errors.ts';
 import {
+  challengeInBody,
   agentResponse,
   commentPageResponse,
   createdCommentResponse,
@@ -23,6 +25,7 @@ import {
   postResponse,
   profileResponse,
   searchPageResponse,
+  verifyResponse,
 } from './schemas.ts';
 import type {
   Agent,
@@ -40,8 +43,10 @@ import type {
   Post,
   PostPage,
   Profile,
+  RateLimitInfo,
   SearchOptions,
   SearchPage,
+  VerifyResult,
 } from './types.ts';
 
 export const MOLTBOOK_BASE_URL = 'https://www.moltbook.com/api/v1';
@@ -97,6 +102,12 @@ export interface MoltbookClient {
   getMe(): Promise<Agent>;
   /** `GET /agents/profile?name=`. */
   getProfile(name: string): Promise<Profile>;
+  /**
+   * `POST /verify`: answers a verification challenge (`answer` with two decimals). Never
+   * retried: Moltbook allows one attempt per code. A wrong or expired answer is a
+   * MoltbookApiError (4xx).
+   */
+  verify(verificationCode: string, answer: string): Promise<VerifyResult>;
 }
 
 /**
@@ -165,19 +176,23 @@ export function createMoltbookClient(options: MoltbookClientOptions): MoltbookCl
   const scrub = (value: string): string => value.split(apiKey).join('[redacted]');
 
   async function request<T>(spec: RequestSpec<T>): Promise<T> {
+    return (await requestWithHeaders(spec)).data;
+  }
+
+  async function requestWithHeaders<T>(spec: RequestSpec<T>): Promise<{ data: T; rateLimit: RateLimitInfo | null }> {
     const context: RequestContext = { method: spec.method, path: pathWithQuery(spec.path, spec.query) };
     const attempts = spec.method === 'GET' ? readRetries + 1 : 1;
     for (let attempt = 1; ; attempt++) {
       const started = Date.now();
       try {
-        const body = await send(spec, context);
+        const { json: body, rateLimit } = await send(spec, context);
         const parsed = spec.schema.safeParse(body);
         if (!parsed.success) {
           const issues = zodIssues(parsed.error).map((i) => ({ path: i.path, message: scrub(i.message) }));
           throw new MoltbookResponseError(issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues, context);
         }
         logger.debug({ method: context.method, path: context.path, attempt, ms: Date.now() - started }, 'moltbook request ok');
-        return parsed.data;
+        return { data: parsed.data, rateLimit };
       } catch (error) {
         if (!(error instanceof MoltbookError)) throw error;
         const log = { method: context.method, path: context.path, attempt, ms: Date.now() - started, error: error.message };
@@ -192,7 +207,7 @@ export function createMoltbookClient(options: MoltbookClientOptions): MoltbookCl
     }
   }
 
-  async function send(spec: RequestSpec<unknown>, context: RequestContext): Promise<unknown> {
+  async function send(spec: RequestSpec<unknown>, context: RequestContext): Promise<{ json: unknown; rateLimit: RateLimitInfo | null }> {
     const headers: Record<string, string> = { Authorization: `Bearer ${apiKey}`, Accept: 'application/json' };
     if (spec.body !== undefined) headers['Content-Type'] = 'application/json';
     const signal = AbortSignal.timeout(timeoutMs);
@@ -225,15 +240,20 @@ export function createMoltbookClient(options: MoltbookClientOptions): MoltbookCl
     if (json === undefined) {
       throw new MoltbookResponseError(`status ${response.status} with a body that is not JSON`, [], context);
     }
-    return json;
+    return { json, rateLimit: rateLimitHeaders(response.headers) };
   }
 
   function errorFromResponse(status: number, json: unknown, text: string, headers: Headers, context: RequestContext): MoltbookApiError {
-    const details = describeErrorBody(json, text, scrub);
-    if (status !== 429) return new MoltbookApiError(status, details, context);
-    const { ms, source } = retryAfter(json, headers, clock);
-    const daily = numberField(json, 'daily_remaining', 'dailyRemaining');
-    return new MoltbookRateLimitError(details, context, ms, source, daily);
+    const details = { ...describeErrorBody(json, text, scrub), rateLimit: rateLimitHeaders(headers), verification: challengeInBody(json) };
+    if (status === 429) {
+      const { ms, source } = retryAfter(json, headers, clock);
+      const daily = numberField(json, 'daily_remaining', 'dailyRemaining');
+      return new MoltbookRateLimitError(details, context, ms, source, daily);
+    }
+    if ((status === 401 || status === 403) && /suspend/i.test(`${details.serverMessage} ${details.hint ?? ''}`)) {
+      return new MoltbookSuspendedError(status, details, context, suspensionEnd(`${details.serverMessage} ${details.hint ?? ''}`, clock));
+    }
+    return new MoltbookApiError(status, details, context);
   }
 
   const listComments = (postId: string, opts: ListCommentsOptions = {}) =>
@@ -245,7 +265,10 @@ export function createMoltbookClient(options: MoltbookClientOptions): MoltbookCl
     });
 
   return {
-    createPost: (input) => request({ method: 'POST', path: '/posts', body: input, schema: createdPostResponse }),
+    createPost: async (input) => {
+      const { data, rateLimit } = await requestWithHeaders({ method: 'POST', path: '/posts', body: input, schema: createdPostResponse });
+      return { ...data, rateLimit };
+    },
     getPost: (id) => request({ method: 'GET', path: `/posts/${encodeURIComponent(id)}`, schema: postResponse }),
     listComments,
     async listAllComments(postId, opts = {}) {
@@ -261,8 +284,17 @@ export function createMoltbookClient(options: MoltbookClientOptions): MoltbookCl
       }
       return all;
     },
-    createComment: (postId, input) =>
-      request({ method: 'POST', path: `/posts/${encodeURIComponent(postId)}/comments`, body: input, schema: createdCommentResponse }),
+    createComment: async (postId, input) => {
+      const { data, rateLimit } = await requestWithHeaders({
+        method: 'POST',
+        path: `/posts/${encodeURIComponent(postId)}/comments`,
+        body: input,
+        schema: createdCommentResponse,
+      });
+      return { ...data, rateLimit };
+    },
+    verify: (verificationCode, answer) =>
+      request({ method: 'POST', path: '/verify', body: { verification_code: verificationCode, answer }, schema: verifyResponse }),
     getHome: () => request({ method: 'GET', path: '/home', schema: homeResponse }),
     getFeed: (opts = {}) =>
       request({
@@ -358,4 +390,28 @@ function retryAfter(json: unknown, headers: Headers, clock: Clock): { ms: number
     if (Number.isFinite(at)) return { ms: Math.max(0, at - clock.now().getTime()), source: 'retry-after-header' };
   }
   return { ms: DEFAULT_RETRY_AFTER_MS, source: 'default' };
+}
+
+function headerNumber(headers: Headers, name: string): number | null {
+  const value = headers.get(name)?.trim();
+  if (!value || !/^\d+(\.\d+)?$/.test(value)) return null;
+  return Number(value);
+}
+
+/** `X-RateLimit-Limit` / `-Remaining` / `-Reset` (unix seconds), or null without them. */
+function rateLimitHeaders(headers: Headers): RateLimitInfo | null {
+  const limit = headerNumber(headers, 'x-ratelimit-limit');
+  const remaining = headerNumber(headers, 'x-ratelimit-remaining');
+  const reset = headerNumber(headers, 'x-ratelimit-reset');
+  if (limit === null && remaining === null && reset === null) return null;
+  return { limit, remaining, resetAt: reset === null ? null : new Date(reset * 1000) };
+}
+
+/** "Suspension ends in 10 hours" (or minutes, days) → when; null when the text does not say. */
+export function suspensionEnd(text: string, clock: Clock): Date | null {
+  const match = /ends?\s+in\s+(\d+(?:\.\d+)?)\s*(minute|min|hour|hr|day|week)s?/i.exec(text);
+  if (!match) return null;
+  const unit = match[2]!.toLowerCase();
+  const ms = unit.startsWith('min') ? 60_000 : unit.startsWith('h') ? 3_600_000 : unit === 'day' ? 86_400_000 : 7 * 86_400_000;
+  return new Date(clock.now().getTime() + Number(match[1]) * ms);
 }

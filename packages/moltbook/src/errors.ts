@@ -1,3 +1,5 @@
+import type { RateLimitInfo, VerificationChallenge } from './types.ts';
+
 /**
  * Every failure of a Moltbook call is a MoltbookError. None of them carries request
  * headers, and server-provided text is scrubbed of the API key before it lands here.
@@ -36,6 +38,10 @@ export interface ApiErrorDetails {
   hint?: string | undefined;
   /** NestJS' `error` label, e.g. "Bad Request". */
   label?: string | undefined;
+  /** The answer's `X-RateLimit-*` headers. */
+  rateLimit?: RateLimitInfo | null;
+  /** A verification challenge carried by the error body (it happens). */
+  verification?: VerificationChallenge | null;
 }
 
 /** The API answered with a non-2xx status (or `success: false`). */
@@ -43,6 +49,8 @@ export class MoltbookApiError extends MoltbookError {
   readonly serverMessage: string;
   readonly hint: string | undefined;
   readonly label: string | undefined;
+  readonly rateLimit: RateLimitInfo | null;
+  readonly verification: VerificationChallenge | null;
 
   constructor(
     readonly status: number,
@@ -53,6 +61,8 @@ export class MoltbookApiError extends MoltbookError {
     this.serverMessage = details.serverMessage;
     this.hint = details.hint;
     this.label = details.label;
+    this.rateLimit = details.rateLimit ?? null;
+    this.verification = details.verification ?? null;
   }
 
   override get transient(): boolean {
@@ -74,6 +84,21 @@ export class MoltbookRateLimitError extends MoltbookApiError {
     readonly dailyRemaining: number | undefined,
   ) {
     super(429, details, context);
+  }
+}
+
+/**
+ * A 401/403 saying the account is suspended (failed verification challenges). `endsAt`
+ * is parsed out of the hint ("Suspension ends in N hours") when it says so.
+ */
+export class MoltbookSuspendedError extends MoltbookApiError {
+  constructor(
+    status: number,
+    details: ApiErrorDetails,
+    context: RequestContext,
+    readonly endsAt: Date | null,
+  ) {
+    super(status, details, context);
   }
 }
 

@@ -1,7 +1,14 @@
 export * from './types.ts';
 export * from './errors.ts';
-export { assertPinnedBaseUrl, createMoltbookClient, flattenComments, MOLTBOOK_BASE_URL } from './client.ts';
+export { assertPinnedBaseUrl, createMoltbookClient, flattenComments, MOLTBOOK_BASE_URL, suspensionEnd } from './client.ts';
 export type { MoltbookClient, MoltbookClientOptions } from './client.ts';
 export * as moltbookSchemas from './schemas.ts';
 export * from './engagement/index.ts';
 export * from './workload.ts';
+export { solveChallenge, formatAnswer, type ChallengeSolution, type Operation } from './verification/solveChallenge.ts';
+export { answerChallenge, sweepChallenges, parseLlmNumber, LLM_PURPOSE as VERIFICATION_LLM_PURPOSE } from './verification/answerChallenge.ts';
+export type { ChallengeOutcome, ChallengeResult, VerificationDeps } from './verification/answerChallenge.ts';
+export { accountIdFor, readAccount, type AccountRow } from './safety/account.ts';
+export { acquireWrite, openBreaker, recordVerification, recordWriteAccepted, resetBreaker, writesPaused, PROBE_STALE_MS } from './safety/breaker.ts';
+export type { BreakerDeps, BreakerReason, WritePermit } from './safety/breaker.ts';
+export { pace, paceFrom, recordRateLimited, recordWrite, type PaceDecision, type WriteKind } from './safety/pacing.ts';

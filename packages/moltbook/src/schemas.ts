@@ -107,19 +107,21 @@ export const verificationChallengeSchema = z
   .object({
     verification_code: z.string().nullish(),
     verificationCode: z.string().nullish(),
+    code: z.string().nullish(),
     challenge_text: z.string().nullish(),
     challengeText: z.string().nullish(),
+    challenge: z.string().nullish(),
     expires_at: timestamp,
     expiresAt: timestamp,
     instructions: z.string().nullish(),
   })
   .nullish()
   .transform((v): VerificationChallenge | null => {
-    const code = v?.verification_code ?? v?.verificationCode;
+    const code = v?.verification_code ?? v?.verificationCode ?? v?.code;
     if (!v || !code) return null;
     return {
       verification_code: code,
-      challenge_text: v.challenge_text ?? v.challengeText ?? '',
+      challenge_text: v.challenge_text ?? v.challengeText ?? v.challenge ?? '',
       expires_at: v.expires_at ?? v.expiresAt ?? null,
       instructions: v.instructions ?? null,
     };
@@ -289,27 +291,51 @@ function isVerificationPending(required: boolean | null, entity: { verification_
 
 export const postResponse = z.preprocess((body) => ({ post: pickEntity(body, 'post') }), z.object({ post: postSchema })).transform((r) => r.post);
 
-export const createdPostResponse: z.ZodType<CreatedPost> = z
-  .preprocess(
-    (body) => ({ post: pickEntity(body, 'post'), required: pickField(body, 'verification_required', 'verificationRequired') }),
-    z.object({ post: postSchema, required: flag }),
-  )
-  .transform(({ post, required }) => ({
-    post,
-    verificationPending: isVerificationPending(required, post),
-    verification: post.verification,
-  }));
+/**
+ * A challenge wherever it came: on the entity, or (older shape) at the top level next to
+ * `verification_required: true`, possibly as `{code, challenge}`.
+ */
+export const challengeInBody = (body: unknown): VerificationChallenge | null => {
+  for (const layer of layers(body)) {
+    for (const key of ['post', 'comment']) {
+      const entity = layer[key];
+      if (isObject(entity) && entity.verification) {
+        const parsed = verificationChallengeSchema.safeParse(entity.verification);
+        if (parsed.success && parsed.data) return parsed.data;
+      }
+    }
+    if (layer.verification) {
+      const parsed = verificationChallengeSchema.safeParse(layer.verification);
+      if (parsed.success && parsed.data) return parsed.data;
+    }
+  }
+  return null;
+};
 
-export const createdCommentResponse: z.ZodType<CreatedComment> = z
+export const createdPostResponse: z.ZodType<Omit<CreatedPost, 'rateLimit'>> = z
   .preprocess(
-    (body) => ({ comment: pickEntity(body, 'comment'), required: pickField(body, 'verification_required', 'verificationRequired') }),
-    z.object({ comment: commentSchema, required: flag }),
+    (body) => ({ post: pickEntity(body, 'post'), required: pickField(body, 'verification_required', 'verificationRequired'), challenge: challengeInBody(body) }),
+    z.object({ post: postSchema, required: flag, challenge: z.custom<VerificationChallenge | null>() }),
   )
-  .transform(({ comment, required }) => ({
-    comment,
-    verificationPending: isVerificationPending(required, comment),
-    verification: comment.verification,
-  }));
+  .transform(({ post, required, challenge }) => {
+    const withChallenge = { ...post, verification: post.verification ?? challenge };
+    return { post: withChallenge, verificationPending: isVerificationPending(required, withChallenge), verification: withChallenge.verification };
+  });
+
+export const createdCommentResponse: z.ZodType<Omit<CreatedComment, 'rateLimit'>> = z
+  .preprocess(
+    (body) => ({ comment: pickEntity(body, 'comment'), required: pickField(body, 'verification_required', 'verificationRequired'), challenge: challengeInBody(body) }),
+    z.object({ comment: commentSchema, required: flag, challenge: z.custom<VerificationChallenge | null>() }),
+  )
+  .transform(({ comment, required, challenge }) => {
+    const withChallenge = { ...comment, verification: comment.verification ?? challenge };
+    return { comment: withChallenge, verificationPending: isVerificationPending(required, withChallenge), verification: withChallenge.verification };
+  });
+
+/** `POST /verify`: success, and the server's message. */
+export const verifyResponse = z
+  .preprocess((body) => ({ success: pickField(body, 'success'), message: pickField(body, 'message', 'status') }), z.object({ success: flag, message: z.unknown() }))
+  .transform((r) => ({ verified: r.success !== false, message: typeof r.message === 'string' ? r.message : null }));
 
 const cursor = z
   .union([z.string(), z.number()])

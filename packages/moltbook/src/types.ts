@@ -8,8 +8,11 @@
  *                 carry their parent's id and arrive nested in the parent's `replies`.
  * - thread        A post's comment tree as `GET /posts/{id}/comments` returns it; pages
  *                 count top-level comments only, replies always come whole.
- * - verification  A challenge Moltbook may attach to new content before showing it. This
- *                 client never solves one: it reports `verificationPending: true`.
+ * - verification  A challenge ("lobster math") Moltbook attaches to new content; the
+ *                 content stays hidden until `verify` answers it (one attempt per code).
+ *                 The client reports it; verification/ solves and submits it.
+ * - suspension    A 401/403 saying the account is suspended (failed challenges); thrown
+ *                 as MoltbookSuspendedError with the parsed end when the hint says it.
  * - cooldown      A per-key rate limit (1 post per 30 min, 1 comment per 20 s, 50 comments
  *                 a day, 60 reads and 30 writes a minute), answered with a 429.
  * - pinned host   The only host the key is sent to: `www.moltbook.com`. The bare host
@@ -81,18 +84,35 @@ export interface Comment {
   replies: Comment[];
 }
 
+/** What the server said about a key's window in `X-RateLimit-*` headers. */
+export interface RateLimitInfo {
+  limit: number | null;
+  remaining: number | null;
+  /** From `X-RateLimit-Reset` (unix seconds). */
+  resetAt: Date | null;
+}
+
 /** What createPost / createComment return: the entity plus whether it awaits verification. */
 export interface CreatedPost {
   post: Post;
   /** True when the API attached a verification challenge; the content may not be visible yet. */
   verificationPending: boolean;
   verification: VerificationChallenge | null;
+  /** The answer's `X-RateLimit-*` headers, when it had them. */
+  rateLimit: RateLimitInfo | null;
 }
 
 export interface CreatedComment {
   comment: Comment;
   verificationPending: boolean;
   verification: VerificationChallenge | null;
+  rateLimit: RateLimitInfo | null;
+}
+
+/** What `POST /verify` answered with a 2xx. */
+export interface VerifyResult {
+  verified: boolean;
+  message: string | null;
 }
 
 export interface CommentPage {

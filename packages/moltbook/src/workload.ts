@@ -6,6 +6,9 @@ import { llmReplyWriter } from './engagement/llmReplyWriter.ts';
 import { MOLTBOOK_POLICY_KEYS } from './engagement/policy.ts';
 import { moltbookHandlers, MOLTBOOK_STEP_KINDS } from './engagement/steps.ts';
 import { moltbookSummarySection } from './engagement/summary.ts';
+import { moltbookOverview } from './engagement/overview.ts';
+import { accountIdFor } from './safety/account.ts';
+import { resetBreaker } from './safety/breaker.ts';
 
 /** How to reach Moltbook (from MOLTBOOK_* config). */
 export interface MoltbookConnection {
@@ -17,7 +20,7 @@ export interface MoltbookConnection {
   outputDir: string;
   /** Process identity, recorded with each reply intent. */
   workerId: string;
-  /** Writes replies when set; otherwise the template reply. */
+  /** Writes replies and solves doubtful verification challenges when set; otherwise the template reply and the rules' answer. */
   llm?: LlmClient;
   logger: Logger;
 }
@@ -33,6 +36,26 @@ export function moltbookWorkload(connection?: MoltbookConnection): Workload {
     policyKeys: MOLTBOOK_POLICY_KEYS,
     summarySections: [moltbookSummarySection],
     handlers: (ops) => moltbookHandlers(connection && engagementDeps(connection, ops)),
+    routes: (ops) => {
+      const accountId = connection ? accountIdFor(connection.apiKey) : null;
+      return [
+        {
+          method: 'get',
+          path: '/moltbook',
+          summary: 'Moltbook: breaker, pacing, last 50 challenges, replies sent / skipped / unconfirmed today, watched posts',
+          handle: () => moltbookOverview(ops, accountId),
+        },
+        {
+          method: 'post',
+          path: '/moltbook/breaker/reset',
+          summary: "Moltbook: close the circuit breaker now (an operator's reset); writes resume",
+          handle: async () => {
+            if (accountId) await resetBreaker(ops, accountId);
+            return moltbookOverview(ops, accountId);
+          },
+        },
+      ];
+    },
   };
 }
 
@@ -44,6 +67,8 @@ function engagementDeps(c: MoltbookConnection, ops: WorkloadDeps): EngagementDep
     maxRepliesPerRun: c.maxRepliesPerRun,
     outputDir: c.outputDir,
     workerId: c.workerId,
+    accountId: accountIdFor(c.apiKey),
+    llm: c.llm,
     writeReply: c.llm ? llmReplyWriter({ ...ops, llm: c.llm }) : undefined,
   };
 }

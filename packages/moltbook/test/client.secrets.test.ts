@@ -11,7 +11,8 @@ describe('the API key never leaves the client', () => {
     const lines: string[] = [];
     const logger = createLogger({ level: 'trace', destination: { write: (line: string) => void lines.push(line) } });
     const { fake, clientWith } = await start();
-    const client = clientWith({ logger, timeoutMs: 100 });
+    // Long enough for a loaded machine's first request, far below the 5 s hang below.
+    const client = clientWith({ logger, timeoutMs: 1000 });
     const errors: unknown[] = [];
     const attempt = async (call: () => Promise<unknown>) => {
       try {

@@ -154,3 +154,30 @@ describe('older and looser shapes', () => {
     expect(page.results.map((r) => r.similarity)).toEqual([1, 0]);
   });
 });
+
+describe('verification challenges in every shape', () => {
+  it('reads the challenge on the entity, at the top level ({code, challenge}), and inside a 4xx body, and the X-RateLimit headers', async () => {
+    const { fake, client } = await start({ limits: { writesPerMinute: 30 } });
+    const post = fake.addPost({ author: 'crabby', title: 'P', content: 'x' });
+    fake.setVerification(true);
+    const onEntity = await client.createComment(post.id, { content: 'one' });
+    expect(onEntity).toMatchObject({ verificationPending: true, verification: { verification_code: expect.stringMatching(/^moltbook_verify_/) } });
+    expect(onEntity.rateLimit).toMatchObject({ limit: 30, remaining: 29, resetAt: expect.any(Date) });
+
+    fake.failNext('POST', '/posts/*/comments', {
+      status: 201,
+      body: { success: true, verification_required: true, comment: { id: 'c-old', content: 'two' }, verification: { code: 'old-code', challenge: 'lobster math' } },
+    });
+    expect(await client.createComment(post.id, { content: 'two' })).toMatchObject({
+      verificationPending: true,
+      verification: { verification_code: 'old-code', challenge_text: 'lobster math' },
+    });
+
+    fake.failNext('POST', '/posts/*/comments', {
+      status: 403,
+      body: { success: false, error: 'Answer your pending challenge first', verification: { verification_code: 'pending-code', challenge_text: 'claw force' } },
+    });
+    const refused = await client.createComment(post.id, { content: 'three' }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ status: 403, verification: { verification_code: 'pending-code', challenge_text: 'claw force' } });
+  });
+});

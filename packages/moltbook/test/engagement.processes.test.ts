@@ -5,13 +5,18 @@ import { systemClock } from '@opsloop/core';
 import { startFakeMoltbook, NO_FAKE_LIMITS, type FakeMoltbook } from '@opsloop/moltbook/testing';
 import { createTestDatabase, type TestDatabase } from '../../../test/db.ts';
 import { KEY, ME, engagementDeps } from './engagementHarness.ts';
-import { runReplyMonitor } from '@opsloop/moltbook';
+import { accountIdFor, runReplyMonitor } from '@opsloop/moltbook';
 
 let db: TestDatabase;
 let fake: FakeMoltbook;
 beforeAll(async () => {
   db = await createTestDatabase();
   fake = await startFakeMoltbook({ apiKey: KEY, agentName: ME, clock: systemClock, limits: NO_FAKE_LIMITS });
+  // This fake has no comment cooldown, so the account's stored limit is lifted too (real time here).
+  await db.pool.query(
+    `INSERT INTO moltbook_accounts (account_id, comment_interval_seconds) VALUES ($1, 0) ON CONFLICT (account_id) DO UPDATE SET comment_interval_seconds = 0`,
+    [accountIdFor(KEY)],
+  );
 });
 afterAll(async () => {
   await fake?.close();

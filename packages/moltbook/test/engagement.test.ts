@@ -16,7 +16,7 @@ afterAll(async () => {
   await db?.drop();
 });
 beforeEach(async () => {
-  await db.pool.query(`TRUNCATE moltbook_handled_comment_events, ops_events CASCADE`);
+  await db.pool.query(`TRUNCATE moltbook_handled_comment_events, ops_events, moltbook_accounts, moltbook_challenges, ops_alerts CASCADE`);
   await db.pool.query(`UPDATE moltbook_engagement_state SET second_post_status = 'pending', second_post_id = NULL, second_post_last_attempt_at = NULL, second_post_next_earliest_at = NULL, watched_post_ids = '{}'`);
   h = await engagementHarness(db);
 });
@@ -68,7 +68,7 @@ describe('moltbook.second_post', () => {
 });
 
 describe('moltbook.reply_monitor', () => {
-  it('answers each new comment exactly once over many runs, newest first, skipping our own', async () => {
+  it('answers each new comment exactly once over many runs, oldest first, skipping our own', async () => {
     const postId = await ourPost();
     const deps = h.deps();
     const a = h.fake.addComment(postId, { author: 'alice', content: 'Nice post!' });
@@ -78,8 +78,8 @@ describe('moltbook.reply_monitor', () => {
 
     const first = await runReplyMonitor(deps, {});
     expect(first.replies_sent).toBe(1);
-    expect(h.fake.repliesTo(b.id)).toHaveLength(1); // newest first
-    expect(h.fake.repliesTo(a.id)).toHaveLength(0);
+    expect(h.fake.repliesTo(a.id)).toHaveLength(1); // oldest unanswered first
+    expect(h.fake.repliesTo(b.id)).toHaveLength(0);
 
     for (let i = 0; i < 5; i++) {
       h.clock.advance(10 * 60_000);
@@ -114,16 +114,18 @@ describe('moltbook.reply_monitor', () => {
     }
   });
 
-  it('a reply that landed but whose response was lost is found in the thread, not sent again', async () => {
+  it('a reply that landed but whose response was lost is found in the thread a minute later in the same run, not sent again', async () => {
     const postId = await ourPost();
     const c = h.fake.addComment(postId, { author: 'dave', content: 'hello?' });
     h.fake.failNext('POST', '/posts/*/comments', { dropAfterApply: true });
+    const before = h.clock.now().getTime();
     const first = await runReplyMonitor(h.deps(), {});
-    expect(first).toMatchObject({ replies_sent: 0, unconfirmed: 1 });
+    expect(first).toMatchObject({ replies_sent: 0, unconfirmed: 0, recorded_existing: 1 });
+    expect(h.clock.now().getTime() - before).toBe(60_000); // one re-check, a minute later
     expect(h.fake.repliesTo(c.id)).toHaveLength(1);
 
     const second = await runReplyMonitor(h.deps(), {});
-    expect(second).toMatchObject({ replies_sent: 0, recorded_existing: 1 });
+    expect(second).toMatchObject({ replies_sent: 0, recorded_existing: 0 });
     expect(h.fake.repliesTo(c.id)).toHaveLength(1);
     const row = await db.pool.query(`SELECT reply_comment_id, handled_at FROM moltbook_handled_comment_events WHERE source_comment_id = $1`, [c.id]);
     expect(row.rows[0].reply_comment_id).toBe(h.fake.repliesTo(c.id)[0]!.id);
@@ -143,20 +145,22 @@ describe('moltbook.reply_monitor', () => {
     expect(await db.prisma.opsEvent.count({ where: { kind: 'moltbook:reply_unconfirmed' } })).toBe(1);
   });
 
-  it('a 429 releases the intent and stops the run; the comment is answered once the limit lifts', async () => {
-    h.fake.setLimits({ commentIntervalMs: 20_000 });
+  it('a 429 releases the intent, stores the next allowed time, and the comment is answered once it has passed', async () => {
     const postId = await ourPost();
-    const first = h.fake.addComment(postId, { author: 'fran', content: 'one' });
-    await runReplyMonitor(h.deps(), {});
-    h.clock.advance(1000);
-    const second = h.fake.addComment(postId, { author: 'gus', content: 'two' });
+    const c = h.fake.addComment(postId, { author: 'gus', content: 'two' });
+    h.fake.failNext('POST', '/posts/*/comments', { status: 429, body: { success: false, error: 'Slow down', retry_after_seconds: 300, daily_remaining: 10 } });
     const limited = await runReplyMonitor(h.deps(), {});
-    expect(limited).toMatchObject({ rate_limited: true, replies_sent: 0 });
-    expect(limited.retry_after_ms).toBeGreaterThan(0);
-    h.clock.advance(20_000);
+    expect(limited).toMatchObject({ rate_limited: true, replies_sent: 0, retry_after_ms: 300_000 });
+    const posts = () => h.fake.requests.filter((r) => r.method === 'POST').length;
+    const sent = posts();
+
+    h.clock.advance(200_000); // still inside the server's 5 minutes: not even tried
+    expect(await runReplyMonitor(h.deps(), { })).toMatchObject({ replies_sent: 0, paced_until: expect.any(Date) });
+    expect(posts()).toBe(sent);
+
+    h.clock.advance(100_000);
     expect((await runReplyMonitor(h.deps(), {})).replies_sent).toBe(1);
-    expect(h.fake.repliesTo(first.id)).toHaveLength(1);
-    expect(h.fake.repliesTo(second.id)).toHaveLength(1);
+    expect(h.fake.repliesTo(c.id)).toHaveLength(1);
   });
 });
 

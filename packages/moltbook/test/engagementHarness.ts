@@ -1,6 +1,6 @@
 import { FakeClock, silentLogger, type Clock } from '@opsloop/core';
 import { createPolicyReader, createPolicyRegistry } from '@opsloop/ops';
-import { createMoltbookClient, MOLTBOOK_POLICY_KEYS, type EngagementDeps } from '@opsloop/moltbook';
+import { accountIdFor, createMoltbookClient, MOLTBOOK_POLICY_KEYS, type EngagementDeps } from '@opsloop/moltbook';
 import { startFakeMoltbook, NO_FAKE_LIMITS, type FakeMoltbook } from '@opsloop/moltbook/testing';
 import type { TestDatabase } from '../../../test/db.ts';
 
@@ -26,5 +26,8 @@ export function engagementDeps(db: TestDatabase, baseUrl: string, clock: Clock, 
     maxRepliesPerRun: 1,
     outputDir: `.data/test-moltbook/${db.name}`,
     workerId,
+    accountId: accountIdFor(KEY),
+    // Waits (pacing, re-checks) pass on the fake clock at once; on the system clock for real.
+    sleep: clock instanceof FakeClock ? async (ms) => void clock.advance(ms) : undefined,
   };
 }

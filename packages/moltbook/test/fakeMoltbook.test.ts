@@ -85,3 +85,46 @@ describe('the fake Moltbook itself', () => {
     await expect(get(`${fake.baseUrl}/home`, API_KEY)).rejects.toThrow();
   });
 });
+
+describe('the fake Moltbook: verification challenges and suspensions', () => {
+  it('one attempt per code, hidden until verified, expiry, and a suspension after repeated failures', async () => {
+    const { fake, client, clock } = await start({ verification: true, verificationOptions: { ttlMs: 60_000, suspendAfterFailures: 3 } });
+    const other = fake.addAgent({ name: 'reader', apiKey: 'moltbook_sk_reader' });
+    const post = fake.addPost({ author: 'someone', title: 'P', content: 'x' });
+    const created = await client.createComment(post.id, { content: 'mine' });
+    expect(created.verification?.challenge_text).toMatch(/\w/);
+    const code = created.verification!.verification_code;
+    const seenBy = async (key: string) =>
+      ((await (await get(`${fake.baseUrl}/posts/${post.id}/comments`, key)).json()) as { comments: unknown[] }).comments.length;
+    expect(await seenBy(other.apiKey!)).toBe(0); // hidden from others
+    expect(await seenBy(API_KEY)).toBe(1); // its author sees it
+
+    await client.verify(code, fake.challenges()[0]!.answer);
+    expect(await seenBy(other.apiKey!)).toBe(1);
+    const again = await client.verify(code, fake.challenges()[0]!.answer).catch((e: unknown) => e);
+    expect(again).toMatchObject({ status: 409 });
+
+    const late = await client.createComment(post.id, { content: 'late' });
+    clock.advance(61_000);
+    expect(await client.verify(late.verification!.verification_code, '1.00').catch((e: unknown) => e)).toMatchObject({ status: 410 });
+    for (let i = 0; i < 2; i++) {
+      const c = await client.createComment(post.id, { content: `wrong ${i}` });
+      expect(await client.verify(c.verification!.verification_code, '-1.00').catch((e: unknown) => e)).toMatchObject({ status: 400 });
+    }
+    const suspended = await client.createComment(post.id, { content: 'after' }).catch((e: unknown) => e);
+    expect(suspended).toMatchObject({ name: 'MoltbookSuspendedError', status: 401 });
+    expect((suspended as { endsAt: Date }).endsAt.getTime()).toBe(clock.now().getTime() + 10 * 3_600_000);
+    expect(fake.challenges().map((c) => c.outcome)).toEqual(['verified', 'expired', 'wrong', 'wrong']);
+  });
+
+  it('lists authors as null in outage mode, and a 403 suspension shape on request', async () => {
+    const { fake, client } = await start();
+    const post = fake.addPost({ author: 'someone', title: 'P', content: 'x' });
+    fake.addComment(post.id, { author: 'alice', content: 'hi' });
+    fake.setNullAuthors(true);
+    expect((await client.listComments(post.id)).comments[0]!.author).toBeNull();
+    fake.suspend(5, 403);
+    const refused = await client.createComment(post.id, { content: 'x' }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ name: 'MoltbookSuspendedError', status: 403, endsAt: null });
+  });
+});

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { RegisteredKinds } from './catalog/registeredKinds.ts';
+import { storedString } from '@opsloop/core';
+import { KIND_NAME, SKILL_NAME, type RegisteredKinds } from './catalog/registeredKinds.ts';
 
 /** What opsloop knows about a step kind. */
 export interface StepKindDefinition<P extends z.ZodType = z.ZodType> {
@@ -65,8 +66,9 @@ export function createStepCatalog(definitions: StepKindDefinition[], registered?
     code,
     registered,
     async resolve({ kinds = [], skills = [] }) {
-      const wantKinds = kinds.filter((k) => !code.get(k));
-      const wantSkills = skills.filter((s) => !code.hasSkill(s));
+      // Only well-formed names reach the table: others cannot be registered anyway.
+      const wantKinds = kinds.filter((k) => !code.get(k) && k.length <= 100 && KIND_NAME.test(k));
+      const wantSkills = skills.filter((s) => !code.hasSkill(s) && SKILL_NAME.test(s));
       if (!registered || (wantKinds.length === 0 && wantSkills.length === 0)) return code;
       const found = new Map((await registered.lookup({ kinds: wantKinds, skills: wantSkills })).map((k) => [k.name, k]));
       return {
@@ -89,7 +91,7 @@ export const DEFAULT_STEP_KINDS: StepKindDefinition[] = [
     skill: 'ops_internal',
     executor: 'builtin',
     timeoutSeconds: 30,
-    params: z.object({ note: z.string().max(500).optional(), sleep_ms: z.number().int().min(0).max(25_000).optional() }).strict(),
+    params: z.object({ note: storedString().max(500).optional(), sleep_ms: z.number().int().min(0).max(25_000).optional() }).strict(),
   },
   {
     kind: 'ops.diagnose_failures',

@@ -29,11 +29,13 @@ export function createOpsDeps(o: {
   assertWorkloads(workloads);
   const registry = createPolicyRegistry(workloads.flatMap((w) => w.policyKeys ?? []));
   const codeKinds = createCodeKinds([...DEFAULT_STEP_KINDS, ...workloads.flatMap((w) => w.stepKinds ?? []), ...(o.stepKinds ?? [])]);
+  const codeNamespaces = new Set(codeKinds.kinds().map((k) => k.split('.')[0]!));
   const registered = createRegisteredKinds({
     prisma: o.db.prisma,
     logger: o.logger,
     reserved: {
       isCodeKind: (name) => codeKinds.get(name) !== undefined,
+      isCodeNamespace: (name) => name.includes('.') && codeNamespaces.has(name.split('.')[0]!),
       isReservedKey: (skill) => registry.get(skill) !== undefined && !codeKinds.hasSkill(skill),
     },
   });

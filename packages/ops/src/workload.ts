@@ -36,6 +36,8 @@ export interface WorkloadRoute {
   /** Express-style path below /api/ops, e.g. `/social` or `/social/posts/:id`. */
   path: string;
   summary: string;
+  /** `read` is open to read-only tokens; `write` changes state. (Default: read for GET, write otherwise) */
+  auth?: 'read' | 'write';
   params?: z.ZodType;
   query?: z.ZodType;
   body?: z.ZodType;
@@ -92,15 +94,15 @@ export function workloadHandlers(workloads: readonly Workload[], ops: WorkloadDe
   return out;
 }
 
-/** Every workload's routes, with duplicates refused. */
-export function workloadRoutes(workloads: readonly Workload[], ops: WorkloadDeps): WorkloadRoute[] {
+/** Every workload's routes, each with its workload's name; duplicates refused. */
+export function workloadRoutes(workloads: readonly Workload[], ops: WorkloadDeps): (WorkloadRoute & { workload: string })[] {
   const seen = new Set<string>();
   return workloads.flatMap((w) =>
     (w.routes?.(ops) ?? []).map((r) => {
       const id = `${r.method} ${r.path}`;
       if (seen.has(id)) throw new Error(`workload ${w.name}: route ${id} is defined twice`);
       seen.add(id);
-      return r;
+      return { ...r, workload: w.name };
     }),
   );
 }

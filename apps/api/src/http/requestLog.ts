@@ -4,7 +4,8 @@ import type { RequestHandler, Response } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from '@opsloop/core';
 
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+/** A client's x-request-id is kept only when it is a short token safe in logs and headers. */
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** What a failed request's log line says about the failure (set by the error middleware). */
 export interface LoggedError {

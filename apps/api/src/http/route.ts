@@ -77,6 +77,8 @@ export class RouteRegistry {
   constructor(
     private readonly tokens: AuthTokens,
     private readonly bodyLimit: string,
+    /** Counts failed authentications (429 past the limit); see authFailureThrottle. */
+    private readonly throttle?: RequestHandler,
   ) {}
 
   /** A router whose routes all live under `prefix` (e.g. `/api/ops`). */
@@ -87,10 +89,13 @@ export class RouteRegistry {
   /** @internal */
   middleware(spec: RouteSpec<AnyObject, AnyObject, z.ZodType>): RequestHandler[] {
     const chain: RequestHandler[] = [];
-    if (spec.auth === 'read' || spec.auth === 'write') chain.push(requireToken(this.tokens, 'api'));
-    if (spec.auth === 'heartbeat') chain.push(requireToken(this.tokens, 'heartbeat'));
+    if (spec.auth === 'read' || spec.auth === 'write') chain.push(requireToken(this.tokens, 'api', this.throttle));
+    if (spec.auth === 'heartbeat') chain.push(requireToken(this.tokens, 'heartbeat', this.throttle));
+    // Authenticated before the body is read, so an unauthenticated caller cannot make us
+    // read 1 MB of JSON. Every route parses a JSON body if one is sent (GETs too), so a
+    // bad one is a 4xx everywhere, never ignored on some.
     if (spec.bodyParser) chain.push(spec.bodyParser);
-    else if (spec.body) chain.push(requireJsonBody, express.json({ limit: this.bodyLimit, type: 'application/json' }));
+    else chain.push(requireJsonBody, express.json({ limit: this.bodyLimit, type: 'application/json' }));
     return chain;
   }
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConflictError, NotFoundError } from '@opsloop/core';
+import { ConflictError, NotFoundError, storedString } from '@opsloop/core';
 import {
   ALERT_DELIVERY_STATUSES,
   cancelMission,
@@ -24,7 +24,7 @@ import type { RouteGroup } from '../http/route.ts';
 import { idParams } from './proposals.ts';
 
 const row = z.object({}).loose();
-const by = z.string().trim().min(1).max(100).optional().meta({ description: 'Who asks (recorded in the event). (Default: "api")' });
+const by = storedString().trim().min(1).max(100).optional().meta({ description: 'Who asks (recorded in the event). (Default: "api")' });
 const byBody = z.object({ by }).strict().optional();
 const page = {
   before: z.coerce.number().int().min(1).optional().meta({ description: 'The last id of the previous page (newest first)' }),
@@ -43,7 +43,7 @@ export function controlRoutes(g: RouteGroup, ops: ProposalDeps, deps: { schedule
       "Queued and waiting steps are cancelled; running steps' leases are revoked, so the old worker's heartbeat/complete/fail gets 409. Writes one `mission:cancelled` with who and why. Cancelling a cancelled mission changes nothing (`changed: false`).",
     auth: 'write',
     params: idParams,
-    body: z.object({ by, reason: z.string().trim().min(1).max(1000).default('cancelled by an operator') }).strict().optional(),
+    body: z.object({ by, reason: storedString().trim().min(1).max(1000).default('cancelled by an operator') }).strict().optional(),
     responses: {
       200: { description: 'Cancelled (or already was)', schema: z.object({ missionId: z.uuid(), status: z.literal('cancelled'), changed: z.boolean(), cancelledSteps: z.number(), revokedLeases: z.number() }) },
       404: { description: 'not_found' },
@@ -171,7 +171,7 @@ export function controlRoutes(g: RouteGroup, ops: ProposalDeps, deps: { schedule
     tags: ['alerts'],
     summary: 'Alerts with their delivery result, newest first',
     auth: 'read',
-    query: z.object({ kind: z.string().min(1).max(100).optional(), delivery_status: z.enum(ALERT_DELIVERY_STATUSES).optional(), ...page }),
+    query: z.object({ kind: storedString().min(1).max(100).optional(), delivery_status: z.enum(ALERT_DELIVERY_STATUSES).optional(), ...page }),
     responses: { 200: { description: 'A page of alerts', schema: pageOf(row) } },
     handler: ({ query }) => listAlerts(ops.prisma, query),
   });
@@ -182,7 +182,7 @@ export function controlRoutes(g: RouteGroup, ops: ProposalDeps, deps: { schedule
     tags: ['policy'],
     summary: 'Policy changes (old value, new value, who, when) from policy:changed events',
     auth: 'read',
-    query: z.object({ key: z.string().min(1).max(100).optional(), ...page }),
+    query: z.object({ key: storedString().min(1).max(100).optional(), ...page }),
     responses: { 200: { description: 'A page of changes', schema: pageOf(row) } },
     handler: ({ query }) => policyHistory(ops.prisma, query),
   });

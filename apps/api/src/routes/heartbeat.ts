@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { dailySummary, heartbeatPhases, lastHeartbeat, runHeartbeat, type HeartbeatDeps } from '@opsloop/ops';
+import { queryDate } from '@opsloop/core';
 import type { RouteGroup } from '../http/route.ts';
 
 const row = z.object({}).loose();
@@ -37,7 +38,7 @@ export function heartbeatRoutes(g: RouteGroup, deps: HeartbeatDeps): void {
     tags: ['heartbeat'],
     summary: "A day's summary (default today in OPS_TIMEZONE)",
     auth: 'read',
-    query: z.object({ date: z.iso.date().optional() }),
+    query: z.object({ date: queryDate().optional() }),
     responses: { 200: { description: 'The summary', schema: row } },
     handler: ({ query }) => dailySummary(deps, query.date),
   });

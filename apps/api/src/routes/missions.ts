@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NotFoundError } from '@opsloop/core';
+import { NotFoundError, storedString } from '@opsloop/core';
 import { getEvent, getMission, listEvents, listMissions, MISSION_STATUSES, workersStatus, type ProposalDeps } from '@opsloop/ops';
 import type { RouteGroup } from '../http/route.ts';
 import { idParams, listQuery } from './proposals.ts';
@@ -7,7 +7,7 @@ import { idParams, listQuery } from './proposals.ts';
 const row = z.object({}).loose();
 
 export const eventsQuery = z.object({
-  kind: z.string().min(1).max(100).optional().meta({ description: 'An event kind, or a prefix pattern like `mission:*`' }),
+  kind: storedString().min(1).max(100).optional().meta({ description: 'An event kind, or a prefix pattern like `mission:*`' }),
   since_id: z.coerce.number().int().min(0).optional(),
   trace_id: z.uuid().optional(),
   mission_id: z.uuid().optional(),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { jsonDiff } from '@opsloop/core';
+import { jsonDiff, storedJson, storedString } from '@opsloop/core';
 import { checkPolicyValue, listPolicy, updatePolicy, type ProposalDeps } from '@opsloop/ops';
 import type { RouteGroup } from '../http/route.ts';
 
@@ -22,8 +22,8 @@ export function policyRoutes(g: RouteGroup, ops: ProposalDeps): void {
     tags: ['policy'],
     summary: "Write one policy key, validated by the key's schema (writes policy:changed)",
     auth: 'write',
-    params: z.object({ key: z.string().min(1).max(100) }),
-    body: z.object({ value: z.json(), changedBy: z.string().max(100).optional() }).strict(),
+    params: z.object({ key: storedString().min(1).max(100) }),
+    body: z.object({ value: storedJson(), changedBy: storedString().max(100).optional() }).strict(),
     responses: { 200: { description: 'The new row', schema: z.object({ policy: row }) }, 404: { description: 'not_found: unknown key' } },
     handler: async ({ params, body }) => ({ policy: await updatePolicy(ops, params.key, body.value, body.changedBy) }),
   });
@@ -35,8 +35,8 @@ export function policyRoutes(g: RouteGroup, ops: ProposalDeps): void {
     summary: "Check a value against the key's schema without saving it; answers what would change",
     description: 'The same validation as PUT /policy/:key (400 naming each wrong field), nothing written. `changes` lists each changed leaf against the stored value.',
     auth: 'write',
-    params: z.object({ key: z.string().min(1).max(100) }),
-    body: z.object({ value: z.json() }).strict(),
+    params: z.object({ key: storedString().min(1).max(100) }),
+    body: z.object({ value: storedJson() }).strict(),
     responses: {
       200: {
         description: 'Valid: the value as it would be stored and the changes',

@@ -1,17 +1,17 @@
 import { z } from 'zod';
-import { NotFoundError } from '@opsloop/core';
+import { NotFoundError, queryTime, storedString } from '@opsloop/core';
 import { approveProposal, createProposal, getProposal, listProposals, proposalInputSchema, PROPOSAL_STATUSES, rejectProposal, skillNameSchema, type ProposalDeps } from '@opsloop/ops';
 import type { RouteGroup } from '../http/route.ts';
 
 export const idParams = z.object({ id: z.uuid() });
 export const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().max(200).optional(),
-  since: z.coerce.date().optional(),
+  cursor: storedString().max(200).optional(),
+  since: queryTime().optional(),
   skill: skillNameSchema.optional(),
 });
-export const decisionBody = z.object({ by: z.string().trim().min(1).max(100).optional() }).strict().optional();
-export const rejectBody = z.object({ reason: z.string().trim().min(1).max(1000).default('rejected by a person') }).strict().optional();
+export const decisionBody = z.object({ by: storedString().trim().min(1).max(100).optional() }).strict().optional();
+export const rejectBody = z.object({ reason: storedString().trim().min(1).max(1000).default('rejected by a person') }).strict().optional();
 
 // Built once: on the intake path a schema built per request costs more than the parse.
 const proposalSource = z.object({ source: z.enum(['api', 'manual']).default('api') }).loose();

@@ -1,6 +1,6 @@
 import type { Clock, Logger } from '@opsloop/core';
 import type { PrismaClient } from '@opsloop/db';
-import type { PolicyReader } from '@opsloop/ops';
+import type { LlmClient, PolicyReader } from '@opsloop/ops';
 import type { MoltbookClient } from '../client.ts';
 import type { Comment, Post } from '../types.ts';
 
@@ -22,6 +22,28 @@ export interface EngagementDeps {
   outputDir: string;
   /** Process identity, recorded with each reply intent. */
   workerId: string;
+  /** Where this key's breaker and pacing state live (`accountIdFor(apiKey)`). */
+  accountId: string;
+  /** Solves verification challenges the rules are not sure of. (Default: none) */
+  llm?: LlmClient;
+  /** Day boundary of the LLM budget (OPS_TIMEZONE). (Default: UTC) */
+  timeZone?: string;
+  /** Waits for pacing and re-checks; tests pass one that advances a fake clock. (Default: an abortable setTimeout) */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+/** setTimeout that ends early (without throwing) when `signal` aborts. */
+export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
 /**

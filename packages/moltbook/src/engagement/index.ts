@@ -8,3 +8,4 @@ export * from './steps.ts';
 export * from './llmReplyWriter.ts';
 export * from './policy.ts';
 export * from './summary.ts';
+export * from './overview.ts';

@@ -16,9 +16,9 @@ export const MOLTBOOK_STEP_KINDS: StepKindDefinition[] = [
     skill: 'moltbook_engagement',
     executor: 'builtin',
     timeoutSeconds: 240,
-    // A retry after a failure is safe (intents are recorded), but one attempt per cycle is
-    // enough: the next cycle comes in 10 minutes.
-    maxAttempts: 1,
+    // A retry is safe (intents are recorded and re-checked first), and it is what makes a
+    // crashed attempt end truthfully: the retry finds the reply that landed and succeeds.
+    maxAttempts: 3,
     params: z.object({ max_replies: z.number().int().min(0).max(50).optional(), post_ids: z.array(postId).max(50).optional() }).strict(),
   },
   { kind: 'moltbook.heartbeat', skill: 'moltbook_engagement', executor: 'builtin', timeoutSeconds: 60, params: z.object({ feed_limit: z.number().int().min(1).max(100).default(15) }).strict() },
@@ -51,7 +51,8 @@ export function moltbookHandlers(deps: EngagementDeps | undefined): Map<string, 
   };
   return new Map<string, StepHandler>([
     ['moltbook.second_post', () => runSecondPost(need())],
-    ['moltbook.reply_monitor', (params, ctx) => runReplyMonitor(need(), params, ctx.stopping)],
+    // `stopping` fires first (shutdown began: nothing new is sent), `signal` on timeout or a lost lease.
+    ['moltbook.reply_monitor', (params, ctx) => runReplyMonitor(need(), params, { signal: AbortSignal.any([ctx.stopping, ctx.signal]) })],
     ['moltbook.heartbeat', (params) => runFeedHeartbeat(need(), params)],
     ['moltbook.scout', (params) => runScout(need(), params)],
   ]);

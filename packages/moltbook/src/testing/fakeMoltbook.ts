@@ -10,10 +10,10 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '@opsloop/core';
 import { FakeStore, type FakeAgent, type FakeCommentView, type FakePost, type FakeSearchSeed } from './fakeStore.ts';
 import { FakeRateLimiter, type FakeLimits, type FakeReply } from './fakeRateLimits.ts';
+import { FakeVerifier, type FakeChallenge, type FakeVerificationOptions } from './fakeVerification.ts';
 
 const API_PREFIX = '/api/v1';
 const REDIRECT_PREFIX = /^\/__redirect\/(301|302|307|308)(\/.*)$/;
@@ -43,6 +43,8 @@ export interface FakeMoltbookOptions {
   wire?: Partial<FakeWireMode>;
   /** Attach a verification challenge to every created post and comment. (Default: false) */
   verification?: boolean;
+  /** Challenge expiry, `always_wrong` mode, suspension after failures and its shape. */
+  verificationOptions?: Partial<FakeVerificationOptions>;
 }
 
 /** What the next matching request gets instead of (or on top of) normal handling. */
@@ -86,6 +88,17 @@ export interface FakeMoltbook {
   setLimits(limits: Partial<FakeLimits>): void;
   setWireMode(mode: Partial<FakeWireMode>): void;
   setVerification(enabled: boolean): void;
+  /** Changes how challenges are judged and when the agent is suspended. */
+  setVerificationOptions(options: Partial<FakeVerificationOptions>): void;
+  /** The next challenge issued has this text and answer (then generated ones again). */
+  scriptChallenge(challenge: { text: string; answer: string }): void;
+  /** Every challenge issued, oldest first, with every answer submitted for it. */
+  challenges(): FakeChallenge[];
+  /** Suspends the main agent now: its writes answer the documented 401 (or 403) shape. */
+  suspend(hours: number, status?: 401 | 403): void;
+  unsuspend(): void;
+  /** Outage mode: comments are listed with `author: null`. */
+  setNullAuthors(enabled: boolean): void;
   /** `pathPattern` is matched against the path below /api/v1: a string (`*` = one segment) or a RegExp. */
   failNext(method: string, pathPattern: string | RegExp, fault: FakeFault): void;
   addAgent(input: { name: string; apiKey?: string; description?: string; karma?: number }): FakeAgent;
@@ -139,6 +152,10 @@ export async function startFakeMoltbook(options: FakeMoltbookOptions): Promise<F
   const store = new FakeStore(clock);
   const limiter = new FakeRateLimiter(clock, options.limits);
   const mainAgent = store.addAgent({ name: options.agentName, apiKey: options.apiKey, karma: 42 });
+  const verifier = new FakeVerifier(clock, options.verificationOptions, (c) => {
+    const entity = c.entityType === 'post' ? store.posts.get(c.entityId) : store.comments.get(c.entityId);
+    if (entity) entity.verification_status = 'verified';
+  });
   let wire: FakeWireMode = { dataWrapper: false, stringCounts: false, camelCaseVerification: false, ...options.wire };
   let verification = options.verification ?? false;
   const faults: PendingFault[] = [];
@@ -200,8 +217,10 @@ export async function startFakeMoltbook(options: FakeMoltbookOptions): Promise<F
     } else if (raw.invalid) {
       reply = badRequest(['Body must be valid JSON'], url.pathname);
     } else {
+      verifier.sweep();
+      const suspended = method === 'GET' ? null : verifier.suspended(agent.id);
       const window = limiter.hit(agent.apiKey ?? agent.id, method === 'GET' ? 'read' : 'write');
-      reply = window.rejection ?? route({ method, path: entry.path, query: url.searchParams, body: raw.json, agent });
+      reply = suspended ?? window.rejection ?? route({ method, path: entry.path, query: url.searchParams, body: raw.json, agent });
       reply = { ...reply, headers: { ...window.headers, ...reply.headers } };
     }
 
@@ -224,6 +243,7 @@ export async function startFakeMoltbook(options: FakeMoltbookOptions): Promise<F
     if (key === 'GET /feed' || key === 'GET /posts') return listPosts(call);
     if (key === 'POST /posts') return createPost(call);
     if (key === 'GET /search') return search(call);
+    if (key === 'POST /verify') return verifier.verify(call.agent.id, (call.body ?? {}) as Wire);
     const postPath = /^\/posts\/([^/]+)(\/comments)?$/.exec(path);
     if (postPath) {
       const post = store.posts.get(decodeURIComponent(postPath[1] ?? ''));
@@ -288,17 +308,17 @@ export async function startFakeMoltbook(options: FakeMoltbookOptions): Promise<F
     });
     limiter.recordPost(key);
     const rendered = store.renderPost(post);
-    return created({ message: 'Post created', post: rendered });
+    return created({ message: 'Post created', post: rendered }, call.agent.id, post.id);
   }
 
   function listComments(call: Call, post: FakePost): FakeReply {
     const page = paging(call.query, 20, 100);
     if ('status' in page) return page;
-    const top = store.topLevelComments(post.id, call.query.get('sort') ?? 'best');
+    const top = store.topLevelComments(post.id, call.query.get('sort') ?? 'best').filter((c) => store.visibleTo(c, call.agent.id));
     const slice = top.slice(page.offset, page.offset + page.limit);
     const more = page.offset + slice.length < top.length;
     return ok({
-      comments: slice.map((c) => store.renderComment(c)),
+      comments: slice.map((c) => store.renderComment(c, true, call.agent.id)),
       has_more: more,
       next_cursor: more ? encodeCursor(page.offset + slice.length) : null,
     });
@@ -318,7 +338,7 @@ export async function startFakeMoltbook(options: FakeMoltbookOptions): Promise<F
     if (limited) return limited;
     const comment = store.addComment({ post_id: post.id, author_id: call.agent.id, content, parent_id: parentId, pending: verification });
     limiter.recordComment(key);
-    return created({ message: 'Comment created', comment: store.renderComment(comment) });
+    return created({ message: 'Comment created', comment: store.renderComment(comment) }, call.agent.id, comment.id);
   }
 
   function search(call: Call): FakeReply {
@@ -336,14 +356,9 @@ export async function startFakeMoltbook(options: FakeMoltbookOptions): Promise<F
   }
 
   /** A 201 for new content, with a challenge attached in verification mode. */
-  function created(body: { message: string; post?: Wire; comment?: Wire }): FakeReply {
+  function created(body: { message: string; post?: Wire; comment?: Wire }, agentId: string, entityId: string): FakeReply {
     if (!verification) return { status: 201, body: { success: true, ...body } };
-    const challenge = {
-      verification_code: `moltbook_verify_${randomUUID()}`,
-      challenge_text: 'A lobster has 7 claws and finds 5 more. How many claws?',
-      expires_at: new Date(clock.now().getTime() + 5 * 60_000).toISOString(),
-      instructions: 'POST /api/v1/verify with {verification_code, answer}',
-    };
+    const challenge = verifier.wire(verifier.issue(agentId, body.post ? 'post' : 'comment', entityId));
     const entity = body.post ? { post: { ...body.post, verification: challenge } } : { comment: { ...body.comment, verification: challenge } };
     return { status: 201, body: { success: true, message: body.message, ...entity, verification_required: true } };
   }
@@ -380,6 +395,21 @@ export async function startFakeMoltbook(options: FakeMoltbookOptions): Promise<F
     },
     setVerification: (enabled) => {
       verification = enabled;
+    },
+    setVerificationOptions: (o) => {
+      verifier.options = { ...verifier.options, ...o };
+    },
+    challenges: () => [...verifier.challenges.values()],
+    scriptChallenge: (c) => {
+      verifier.scripted.push(c);
+    },
+    suspend: (hours, status) => {
+      if (status) verifier.options = { ...verifier.options, suspensionStatus: status };
+      verifier.suspend(mainAgent.id, hours);
+    },
+    unsuspend: () => verifier.unsuspend(mainAgent.id),
+    setNullAuthors: (enabled) => {
+      store.nullAuthors = enabled;
     },
     failNext(method, pathPattern, fault) {
       const pattern = typeof pathPattern === 'string' ? globToRegExp(pathPattern) : pathPattern;

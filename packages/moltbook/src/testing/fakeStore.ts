@@ -94,8 +94,15 @@ export class FakeStore {
   readonly comments = new Map<string, FakeComment>();
   readonly seededSearch = new Map<string, FakeSearchSeed[]>();
   private seq = 0;
+  /** Outage mode: every comment is listed with `author: null`. */
+  nullAuthors = false;
 
   constructor(private readonly clock: Clock) {}
+
+  /** Pending (unverified) content is visible to its author only. */
+  visibleTo(item: { verification_status: string; author_id: string | null }, viewerId: string | undefined): boolean {
+    return item.verification_status === 'verified' || (viewerId !== undefined && item.author_id === viewerId);
+  }
 
   private nowIso(): string {
     return this.clock.now().toISOString();
@@ -225,7 +232,7 @@ export class FakeStore {
     };
   }
 
-  renderComment(comment: FakeComment, withReplies = true): Wire {
+  renderComment(comment: FakeComment, withReplies = true, viewerId?: string): Wire {
     return {
       id: comment.id,
       post_id: comment.post_id,
@@ -235,9 +242,11 @@ export class FakeStore {
       downvotes: comment.downvotes,
       score: comment.upvotes - comment.downvotes,
       created_at: comment.created_at,
-      author: this.author(comment.author_id),
+      author: this.nullAuthors ? null : this.author(comment.author_id),
       verification_status: comment.verification_status,
-      ...(withReplies ? { replies: this.repliesTo(comment.id).map((c) => this.renderComment(c)) } : {}),
+      ...(withReplies
+        ? { replies: this.repliesTo(comment.id).filter((c) => viewerId === undefined || this.visibleTo(c, viewerId)).map((c) => this.renderComment(c, true, viewerId)) }
+        : {}),
     };
   }
 

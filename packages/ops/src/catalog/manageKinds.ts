@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConflictError, NotFoundError, ValidationError } from '@opsloop/core';
+import { ConflictError, NotFoundError, storedJsonObject, storedString, ValidationError } from '@opsloop/core';
 import { inTransaction, type Prisma } from '@opsloop/db';
 import type { StepKindDefinition } from '../catalog.ts';
 import { writeEvents } from '../events.ts';
@@ -11,6 +11,7 @@ import { KIND_NAME, readStoredKinds, type RegisteredKind, type RegisteredKinds }
 type CatalogDeps = Pick<OpsDeps, 'prisma' | 'clock' | 'catalog' | 'policy' | 'workloads'>;
 
 const DEFAULT_TIMEOUT_SECONDS = 300;
+const MAX_SCHEMA_BYTES = 64 * 1024;
 
 export const kindNameSchema = z.string().max(100).regex(KIND_NAME, 'a step kind name: lower-case segments of letters, digits and _ joined by dots (e.g. "blog.publish")');
 
@@ -18,13 +19,14 @@ export const kindNameSchema = z.string().max(100).regex(KIND_NAME, 'a step kind 
 export const stepKindInputSchema = z
   .object({
     skill: skillNameSchema,
-    description: z.string().max(1000).default(''),
+    description: storedString().max(1000).default(''),
     /** Reported to external executors with each claimed step. (Default: 300) */
     timeoutSeconds: z.number().int().min(1).max(86_400).optional(),
     /** (Default: step_defaults.max_attempts) */
     maxAttempts: z.number().int().min(1).max(50).optional(),
     /** JSON Schema (draft 2020-12) of the params, `"type": "object"` at the root. */
-    paramsSchema: z.record(z.string(), z.unknown()),
+    // Storable and bounded in depth before the schema compiler (recursive) sees it.
+    paramsSchema: storedJsonObject({ maxBytes: MAX_SCHEMA_BYTES }),
   })
   .strict();
 

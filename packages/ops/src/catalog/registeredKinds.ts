@@ -26,11 +26,14 @@ export interface RegisteredKind extends StoredKind {
 /** Names a registered kind may not take: code kinds, and policy keys that are not skills. */
 export interface ReservedNames {
   isCodeKind(name: string): boolean;
+  /** The first segment of a code kind (`ops`, a workload's prefix): its patterns (`ops.*`) must keep meaning only code kinds. */
+  isCodeNamespace(name: string): boolean;
   /** A policy key of the core or a workload that is not a skill toggle (e.g. `daily_quotas`). */
   isReservedKey(skill: string): boolean;
 }
 
 export const KIND_NAME = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/;
+export const SKILL_NAME = /^[a-z][a-z0-9_]{0,62}$/;
 
 /**
  * The same rules for a row the API wrote and a row written with SQL (which skipped the
@@ -40,6 +43,7 @@ export function checkStoredKind(row: StoredKind, reserved: ReservedNames): Regis
   const unusable = (problemAt: RegisteredKind['problemAt'], problem: string): RegisteredKind => ({ ...row, problem, problemAt });
   if (reserved.isCodeKind(row.name)) return unusable('name', `"${row.name}" is defined in code; the registered row is ignored`);
   if (!KIND_NAME.test(row.name)) return unusable('name', 'the name is not a step kind name');
+  if (reserved.isCodeNamespace(row.name)) return unusable('name', `"${row.name.split('.')[0]}." is the namespace of kinds defined in code`);
   if (reserved.isReservedKey(row.skill)) return unusable('skill', `the skill "${row.skill}" is a policy key, not a skill`);
   const compiled = compileParamsSchema(row.paramsSchema);
   if (!compiled.ok) return unusable('paramsSchema', `its params schema is invalid: ${compiled.problem}`);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConflictError, NotFoundError, ValidationError, type FieldIssue } from '@opsloop/core';
+import { ConflictError, NotFoundError, storedJsonObject, storedString, ValidationError, type FieldIssue } from '@opsloop/core';
 import { inTransaction, pgErrorCode, Prisma, type DbClient } from '@opsloop/db';
 import { writeEvents } from '../events.ts';
 import { triggerConditionSchema } from '../heartbeat/evaluateTriggers.ts';
@@ -14,7 +14,7 @@ import { namesInProposal, validateProposal } from '../proposals/validateProposal
  */
 const ruleFields = {
   name: z.string().trim().regex(/^[a-z0-9][a-z0-9_.:-]{0,99}$/, 'lower-case letters, digits and _ . : - (at most 100)'),
-  description: z.string().trim().max(1000).nullable().optional(),
+  description: storedString().trim().max(1000).nullable().optional(),
   event_kind: z
     .string()
     .trim()
@@ -23,7 +23,7 @@ const ruleFields = {
     .regex(/^(\*|[A-Za-z0-9_.:-]+\*?)$/, 'an event kind, a prefix pattern like "mission:*", or "*"'),
   condition: triggerConditionSchema,
   cooldown_minutes: z.number().int().min(0).max(525_600),
-  proposal_template: z.record(z.string(), z.unknown()),
+  proposal_template: storedJsonObject({ maxBytes: 32 * 1024 }),
   enabled: z.boolean(),
 };
 

@@ -3,7 +3,17 @@ import type { ProposalDeps } from '../proposals/createProposal.ts';
 import { inTransaction } from '@opsloop/db';
 import { deliverAlerts, raiseAlert, type AlertSink } from './alerts.ts';
 
-type Deps = Pick<ProposalDeps, 'prisma' | 'clock' | 'policy'> & { logger: Logger; sink?: AlertSink; heartbeatWindowMinutes: number };
+type Deps = Pick<ProposalDeps, 'prisma' | 'clock' | 'policy'> & { logger: Logger; sink?: AlertSink; heartbeatWindowMinutes?: number };
+
+/**
+ * How long without a completed heartbeat is an incident: HEARTBEAT_WINDOW_MINUTES when
+ * the operator set it (it overrides the policy), else `ops_monitor.heartbeat_missing_minutes`.
+ */
+export async function heartbeatMissingMinutes(deps: Pick<ProposalDeps, 'prisma' | 'policy'> & { heartbeatWindowMinutes?: number }): Promise<number> {
+  if (deps.heartbeatWindowMinutes !== undefined) return deps.heartbeatWindowMinutes;
+  const { ops_monitor } = await deps.policy.read(deps.prisma, ['ops_monitor']);
+  return ops_monitor.heartbeat_missing_minutes;
+}
 
 /**
  * Watches failure rates and the heartbeat itself. Step failures in the window at or over
@@ -15,6 +25,7 @@ type Deps = Pick<ProposalDeps, 'prisma' | 'clock' | 'policy'> & { logger: Logger
 export async function checkOpsHealth(deps: Deps) {
   const now = deps.clock.now();
   const { ops_monitor: m } = await deps.policy.read(deps.prisma, ['ops_monitor']);
+  const missingAfterMinutes = deps.heartbeatWindowMinutes ?? m.heartbeat_missing_minutes;
   const since = new Date(now.getTime() - m.window_minutes * 60_000);
   const cooldownSince = new Date(now.getTime() - m.cooldown_minutes * 60_000);
 
@@ -48,13 +59,13 @@ export async function checkOpsHealth(deps: Deps) {
     const [previous] = await tx.$queryRaw<{ finished_at: Date }[]>`
       SELECT finished_at FROM ops_heartbeat_runs WHERE finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT 1`;
     const gapMinutes = previous ? (now.getTime() - previous.finished_at.getTime()) / 60_000 : 0;
-    if (gapMinutes > deps.heartbeatWindowMinutes && !(await cooling('heartbeat_missing'))) {
+    if (gapMinutes > missingAfterMinutes && !(await cooling('heartbeat_missing'))) {
       await raiseAlert(
         tx,
         {
           kind: 'heartbeat_missing',
-          message: `:warning: opsloop: no heartbeat for ${Math.round(gapMinutes)} min (window ${deps.heartbeatWindowMinutes} min) before this one. Is the heartbeat caller alive?`,
-          payload: { gapMinutes: Math.round(gapMinutes), windowMinutes: deps.heartbeatWindowMinutes, lastFinishedAt: previous!.finished_at },
+          message: `:warning: opsloop: no heartbeat for ${Math.round(gapMinutes)} min (window ${missingAfterMinutes} min) before this one. Is the heartbeat caller alive?`,
+          payload: { gapMinutes: Math.round(gapMinutes), windowMinutes: missingAfterMinutes, lastFinishedAt: previous!.finished_at },
         },
         now,
       );

@@ -1,23 +1,25 @@
 import type { PrismaClient } from '@opsloop/db';
 import type { Clock } from '@opsloop/core';
+import type { PolicyReader } from '../policy/readPolicy.ts';
+import { heartbeatMissingMinutes } from './checkOpsHealth.ts';
 import type { SummarySection, Workload } from '../workload.ts';
 
 export interface DailySummaryDeps {
   prisma: PrismaClient;
   clock: Clock;
   timeZone: string;
-  heartbeatWindowMinutes: number;
+  policy: PolicyReader;
+  /** Overrides `ops_monitor.heartbeat_missing_minutes`. (Default: the policy value) */
+  heartbeatWindowMinutes?: number;
   /** Their summary sections appear under their keys, after the core's figures. */
   workloads?: readonly Workload[];
 }
-
-const CORE_KEYS = new Set(['date', 'timeZone', 'from', 'to', 'proposals', 'missions', 'steps', 'events', 'missionSuccessRate', 'topFailingStepKinds', 'alertsRaised', 'heartbeat', 'generatedAt']);
 
 function summarySections(deps: Pick<DailySummaryDeps, 'workloads'>): SummarySection[] {
   const sections = (deps.workloads ?? []).flatMap((w) => w.summarySections ?? []);
   const keys = new Set<string>();
   for (const s of sections) {
-    if (CORE_KEYS.has(s.key) || keys.has(s.key)) throw new Error(`summary section ${s.key} clashes with another key of the summary`);
+    if (keys.has(s.key)) throw new Error(`summary section ${s.key} is registered twice`);
     keys.add(s.key);
   }
   return sections;
@@ -35,6 +37,7 @@ export function localDate(at: Date, timeZone: string): string {
  */
 export async function dailySummary(deps: DailySummaryDeps, date?: string) {
   const now = deps.clock.now();
+  const missingAfterMinutes = await heartbeatMissingMinutes(deps);
   const day = date ?? localDate(now, deps.timeZone);
   const tz = deps.timeZone;
   const [range] = await deps.prisma.$queryRaw<{ start: Date; end: Date }[]>`
@@ -66,7 +69,7 @@ export async function dailySummary(deps: DailySummaryDeps, date?: string) {
   const workloadSections: Record<string, unknown> = Object.fromEntries(sections);
   const finished = (missions.succeeded ?? 0) + (missions.failed ?? 0);
   const lastAt = heartbeat?.finishedAt ?? null;
-  return {
+  const core = {
     date: day,
     timeZone: tz,
     from: start,
@@ -81,11 +84,13 @@ export async function dailySummary(deps: DailySummaryDeps, date?: string) {
     heartbeat: {
       count: counts[0]!.heartbeats,
       lastAt,
-      missing: !lastAt || now.getTime() - lastAt.getTime() > deps.heartbeatWindowMinutes * 60_000,
+      missing: !lastAt || now.getTime() - lastAt.getTime() > missingAfterMinutes * 60_000,
     },
-    ...workloadSections,
     generatedAt: now,
   };
+  const clash = Object.keys(workloadSections).find((key) => key in core);
+  if (clash) throw new Error(`summary section ${clash} clashes with a key of the core summary`);
+  return { ...core, ...workloadSections };
 }
 
 /** The core's figures; each workload section sits beside them under its key. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Logger } from '@opsloop/core';
+import { storedString, type Logger } from '@opsloop/core';
 import { Prisma, inTransaction } from '@opsloop/db';
 import type { ProposalDeps } from '../proposals/createProposal.ts';
 import { createProposal } from '../proposals/createProposal.ts';
@@ -13,7 +13,7 @@ import { advanceCursor, eventKindMatches, eventsAfter, readCursor, type CursorEv
  */
 export const triggerConditionSchema = z
   .object({
-    count_at_least: z.number().int().min(1).default(1),
+    count_at_least: z.number().int().min(1).max(1_000_000).default(1),
     window_minutes: z.number().int().min(1).max(10_080).default(60),
     where: z
       .array(
@@ -21,7 +21,7 @@ export const triggerConditionSchema = z
           .object({
             path: z.string().regex(/^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/, 'a dotted payload path'),
             op: z.enum(['eq', 'gt', 'gte', 'lt', 'lte']),
-            value: z.union([z.string(), z.number(), z.boolean()]),
+            value: z.union([storedString().max(1000), z.number(), z.boolean()]),
           })
           .strict(),
       )
@@ -93,7 +93,9 @@ export interface TriggerReport {
  * fires those over threshold and out of cooldown. A firing creates its proposal through
  * the single entry point and records the firing (cooldown, count, `trigger:fired`) in
  * the same transaction, with a dedupe key per rule and window: a crash can neither lose
- * the cooldown nor fire twice. The cursor advances only past fully evaluated batches.
+ * the cooldown nor fire twice. A rule counts as fired only when its proposal was created:
+ * a deduplicated one (same window, cooldown shorter than the window) is not a firing.
+ * The cursor advances only past fully evaluated batches.
  */
 export async function evaluateTriggers(deps: Deps, ctx: Pick<PhaseContext, 'outOfTime'>): Promise<TriggerReport> {
   const report: TriggerReport = { eventsScanned: 0, rulesEvaluated: 0, fired: [], errors: [], caughtUp: false };
@@ -145,7 +147,7 @@ async function fireIfDue(deps: Deps, rule: Rule) {
     if (!locked?.enabled) return undefined;
     if (locked.last_fired_at && now.getTime() - locked.last_fired_at.getTime() < rule.cooldown_minutes * 60_000) return undefined;
     const bucket = new Date(Math.floor(now.getTime() / windowMs) * windowMs).toISOString();
-    const { proposal } = await createProposal(
+    const { proposal, created } = await createProposal(
       deps,
       {
         ...rule.proposal_template,
@@ -156,6 +158,9 @@ async function fireIfDue(deps: Deps, rule: Rule) {
       },
       tx,
     );
+    // The window's proposal already exists (a cooldown shorter than the window): nothing
+    // happened, so nothing is counted, cooled down or reported.
+    if (!created) return undefined;
     await tx.$executeRaw`
       UPDATE ops_trigger_rules SET last_fired_at = ${now}::timestamptz, fire_count = fire_count + 1, updated_at = ${now}::timestamptz
       WHERE id = ${rule.id}::uuid`;

@@ -15,7 +15,8 @@ export interface HeartbeatDeps extends ProposalDeps {
   pool: pg.Pool;
   random?: () => number;
   sink?: AlertSink;
-  heartbeatWindowMinutes: number;
+  /** Overrides `ops_monitor.heartbeat_missing_minutes` (HEARTBEAT_WINDOW_MINUTES). (Default: the policy value) */
+  heartbeatWindowMinutes?: number;
   /** Their daily-summary sections join the summary. (Default: none) */
   workloads?: readonly Workload[];
   /** The insight promotion phase; omitted, the phase reports "not configured". */

@@ -4,6 +4,7 @@
  * measure.
  */
 import { z } from 'zod';
+import { storedString } from '@opsloop/core';
 import { LlmError } from './llm.ts';
 
 /** One pattern found across several `engagement:high` events. */
@@ -41,15 +42,14 @@ export function promotionUserPrompt(events: InsightEvent[]): string {
   return `High-engagement events (${events.length}):\n${JSON.stringify(items, null, 1)}`;
 }
 
-const tag = z
-  .string()
+const tag = storedString()
   .transform((t) => t.trim().toLowerCase().slice(0, 50))
   .pipe(z.string().min(1));
 const outputSchema = z.object({
   patterns: z
     .array(
       z.object({
-        content: z.string().trim().min(1).max(2000),
+        content: storedString().trim().min(1).max(2000),
         tags: z.array(tag).max(20).default([]),
       }),
     )

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { ValidationError } from '@opsloop/core';
 import { inTransaction, type PrismaClient } from '@opsloop/db';
 import type { Clock } from '@opsloop/core';
@@ -5,6 +6,12 @@ import type { StepCatalog } from '../catalog.ts';
 import { writeEvents } from '../events.ts';
 import type { PolicyReader } from './readPolicy.ts';
 import type { PolicyKeyDefinition } from './registry.ts';
+
+const jsonSchemas = new WeakMap<PolicyKeyDefinition, unknown>();
+function jsonSchemaOf(d: PolicyKeyDefinition): unknown {
+  if (!jsonSchemas.has(d)) jsonSchemas.set(d, z.toJSONSchema(d.schema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }));
+  return jsonSchemas.get(d);
+}
 
 type PolicyDeps = { prisma: PrismaClient; clock: Clock; policy: PolicyReader; catalog: StepCatalog };
 
@@ -41,8 +48,8 @@ export async function updatePolicy(deps: PolicyDeps, key: string, value: unknown
     const old = await tx.opsPolicy.findUnique({ where: { key }, select: { value: true } });
     const row = await tx.opsPolicy.upsert({
       where: { key },
-      create: { key, value: checked as object, description: definition.description, updatedAt: now },
-      update: { value: checked as object, updatedAt: now },
+      create: { key, value: checked as object, description: definition.description, updatedAt: now, lastValidValue: checked as object, lastValidAt: now },
+      update: { value: checked as object, updatedAt: now, lastValidValue: checked as object, lastValidAt: now },
     });
     await writeEvents(tx, [
       { kind: 'policy:changed', source: 'policy', payload: { key, old: old?.value ?? null, new: checked, changedBy: changedBy ?? null }, createdAt: now },
@@ -53,17 +60,28 @@ export async function updatePolicy(deps: PolicyDeps, key: string, value: unknown
 
 /**
  * Every stored row, each checked against its key's schema (`valid`), plus the registered
- * keys that have no row yet, showing the default in force (`stored: false`).
+ * keys that have no row yet, showing the default in force (`stored: false`). `schema` is
+ * the key's value shape as JSON Schema, for editors that validate before saving. An
+ * invalid row also shows the stored `lastValidValue` in force.
  */
 export async function listPolicy(deps: Pick<PolicyDeps, 'prisma' | 'policy'>) {
   const rows = await deps.prisma.opsPolicy.findMany({ orderBy: { key: 'asc' } });
-  const stored = rows.map((r) => {
+  const stored = rows.map(({ lastValidValue, lastValidAt: _at, ...r }) => {
     const definition = deps.policy.registry.definitionOf(r.key);
-    return { ...r, description: r.description ?? definition.description, valid: definition.schema.safeParse(r.value).success, stored: true };
+    const valid = definition.schema.safeParse(r.value).success;
+    // For an invalid value, the last valid one stored: what the reader falls back to.
+    return {
+      ...r,
+      description: r.description ?? definition.description,
+      valid,
+      stored: true,
+      schema: jsonSchemaOf(definition),
+      ...(valid ? {} : { lastValidValue: lastValidValue ?? null }),
+    };
   });
   const missing = deps.policy.registry
     .keys()
     .filter((d) => !rows.some((r) => r.key === d.key))
-    .map((d) => ({ key: d.key, value: d.default, description: d.description, updatedAt: null, valid: true, stored: false }));
+    .map((d) => ({ key: d.key, value: d.default, description: d.description, updatedAt: null, valid: true, stored: false, schema: jsonSchemaOf(d) }));
   return [...stored, ...missing].sort((a, b) => a.key.localeCompare(b.key));
 }

@@ -4,6 +4,9 @@ import { namesInProposal, validateProposal, type ValidatedProposal } from './val
 import { decisionPolicyKeys, evaluateCapGate, evaluatePolicyGates, quotaRequests, type DecisionPolicy, type GateDecision } from './gates.ts';
 import { findProposalByDedupeKey, insertDecidedProposal } from './recordDecision.ts';
 import type { ProposalView } from '../queries/proposals.ts';
+import { POLICY_ROW_COLUMNS, type PolicyRow } from '../policy/readPolicy.ts';
+
+const READ_POLICY_SQL = `SELECT ${POLICY_ROW_COLUMNS} FROM ops_policy WHERE key = ANY($1::text[])`;
 
 export interface CreateProposalResult {
   proposal: ProposalView;
@@ -38,9 +41,9 @@ async function decide(
 ): Promise<CreateProposalResult> {
   const now = deps.clock.now();
   const keys = decisionPolicyKeys(p);
-  const rows = await sql.query<{ key: string; value: unknown }>({
+  const rows = await sql.query<PolicyRow>({
     name: 'opsloop_read_policy',
-    text: 'SELECT key, value FROM ops_policy WHERE key = ANY($1::text[])',
+    text: READ_POLICY_SQL,
     values: [[...keys]],
   });
   const policy = deps.policy.parse(rows, keys) as DecisionPolicy;

@@ -1,32 +1,34 @@
 import { z } from 'zod';
-import { ValidationError, type FieldIssue } from '@opsloop/core';
+import { storedJsonObject, storedString, ValidationError, type FieldIssue } from '@opsloop/core';
 import type { KindLookup } from '../catalog.ts';
+import { SKILL_NAME } from '../catalog/registeredKinds.ts';
 import type { ProposalSource } from '../types.ts';
 
 /** A skill's name, which is also the key of its `{ enabled }` policy toggle. */
-export const skillNameSchema = z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'a skill name: lower-case letters, digits and _, starting with a letter');
+export const skillNameSchema = z.string().regex(SKILL_NAME, 'a skill name: lower-case letters, digits and _, starting with a letter');
 
 const MAX_PARAMS_BYTES = 16 * 1024;
 const MAX_METADATA_BYTES = 8 * 1024;
-const withinBytes = (max: number) => (value: unknown) => Buffer.byteLength(JSON.stringify(value) ?? '') <= max;
 
 export const proposalStepSchema = z
   .object({
-    kind: z.string().min(1).max(100),
-    params: z.record(z.string(), z.unknown()).default({}).refine(withinBytes(MAX_PARAMS_BYTES), `params must be at most ${MAX_PARAMS_BYTES} bytes of JSON`),
+    kind: storedString().min(1).max(100),
+    // Checked as stored JSON here, whatever the kind's own schema says: every string and
+    // key storable, nesting bounded, size bounded.
+    params: storedJsonObject({ maxBytes: MAX_PARAMS_BYTES }).default({}),
     maxAttempts: z.number().int().min(1).max(20).optional(),
   })
   .strict();
 
 export const proposalInputSchema = z
   .object({
-    title: z.string().trim().min(1).max(300),
+    title: storedString().trim().min(1).max(300),
     skill: skillNameSchema,
     source: z.enum(['api', 'trigger', 'reaction', 'schedule', 'manual']).default('api'),
-    proposedBy: z.string().trim().min(1).max(100).optional(),
-    dedupeKey: z.string().trim().min(1).max(200).optional(),
+    proposedBy: storedString().trim().min(1).max(100).optional(),
+    dedupeKey: storedString().trim().min(1).max(200).optional(),
     steps: z.array(proposalStepSchema).min(1, 'at least 1 step').max(20, 'at most 20 steps'),
-    metadata: z.record(z.string(), z.unknown()).default({}).refine(withinBytes(MAX_METADATA_BYTES), `metadata must be at most ${MAX_METADATA_BYTES} bytes of JSON`),
+    metadata: storedJsonObject({ maxBytes: MAX_METADATA_BYTES }).default({}),
   })
   .strict();
 

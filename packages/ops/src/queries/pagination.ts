@@ -1,4 +1,6 @@
-import { ValidationError } from '@opsloop/core';
+import { isQueryableTime, ValidationError } from '@opsloop/core';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Opaque cursor over (created_at DESC, id DESC) listings. */
 export function encodeCursor(createdAt: Date, id: string): string {
@@ -8,7 +10,8 @@ export function encodeCursor(createdAt: Date, id: string): string {
 export function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   const [iso, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const createdAt = new Date(iso ?? '');
-  if (!id || Number.isNaN(createdAt.getTime())) throw new ValidationError('Invalid cursor', [{ path: 'query.cursor', message: 'not a cursor returned by this API' }]);
+  // A cursor is client input: checked here so a forged one is a 400, not a database error.
+  if (!id || !UUID.test(id) || !isQueryableTime(createdAt)) throw new ValidationError('Invalid cursor', [{ path: 'query.cursor', message: 'not a cursor returned by this API' }]);
   return { createdAt, id };
 }
 

@@ -1,4 +1,5 @@
 import type { OpsDeps } from '../types.ts';
+import { POLICY_LEASE_SECONDS_SQL } from './leaseSeconds.ts';
 
 export interface ClaimedStep {
   id: string;
@@ -12,6 +13,8 @@ export interface ClaimedStep {
   timeoutSeconds: number;
   leaseToken: string;
   leaseExpiresAt: Date;
+  /** This lease's length: renew by as much. */
+  leaseSeconds: number;
   traceId: string;
 }
 
@@ -20,7 +23,8 @@ export interface ClaimOptions {
   kinds: string[];
   /** Most steps to lease in this call. */
   max: number;
-  leaseSeconds: number;
+  /** (Default: `step_defaults.lease_seconds` from policy) */
+  leaseSeconds?: number;
 }
 
 /**
@@ -36,14 +40,14 @@ export interface ClaimOptions {
 export async function claimSteps(deps: Pick<OpsDeps, 'pool' | 'clock'>, o: ClaimOptions): Promise<ClaimedStep[]> {
   if (o.kinds.length === 0 || o.max <= 0) return [];
   const now = deps.clock.now();
-  const leaseExpiresAt = new Date(now.getTime() + o.leaseSeconds * 1000);
-  const { rows } = await deps.pool.query<ClaimedStep>({ name: 'opsloop_claim_steps', text: CLAIM_SQL, values: [o.kinds, now, o.max, o.workerId, leaseExpiresAt] });
+  const { rows } = await deps.pool.query<ClaimedStep>({ name: 'opsloop_claim_steps', text: CLAIM_SQL, values: [o.kinds, now, o.max, o.workerId, o.leaseSeconds ?? null] });
   return rows;
 }
 
-// $1 kinds, $2 now, $3 max, $4 worker id, $5 lease expiry.
+// $1 kinds, $2 now, $3 max, $4 worker id, $5 lease seconds (null: the policy's).
 const CLAIM_SQL = `
-  WITH picked AS (
+  WITH lease AS (SELECT coalesce($5::int, ${POLICY_LEASE_SECONDS_SQL}) AS seconds),
+  picked AS (
     -- The kill switch, checked in the claim itself: only a stored {"enabled": false}
     -- stops claims (picking 0 rows); a malformed value does not, matching the policy
     -- reader, which keeps the last valid value (seeded: enabled).
@@ -52,7 +56,7 @@ const CLAIM_SQL = `
   ), claimed AS (
     UPDATE ops_mission_steps s
     SET status = 'running', attempts = s.attempts + 1, lease_owner = $4::text, lease_token = gen_random_uuid(),
-        lease_expires_at = $5::timestamptz, started_at = coalesce(s.started_at, $2::timestamptz), updated_at = $2::timestamptz
+        lease_expires_at = $2::timestamptz + make_interval(secs => (SELECT seconds FROM lease)), started_at = coalesce(s.started_at, $2::timestamptz), updated_at = $2::timestamptz
     -- = ANY(ARRAY(...)) rather than a join: a primary-key lookup per picked id whatever
     -- the statistics say (a join planned from stale estimates hashes the whole table).
     WHERE s.id = ANY(ARRAY(SELECT id FROM picked))
@@ -75,5 +79,6 @@ const CLAIM_SQL = `
     FROM claimed
   )
   SELECT id, mission_id AS "missionId", position, kind, skill, params, attempts AS attempt, max_attempts AS "maxAttempts",
-         timeout_seconds AS "timeoutSeconds", lease_token AS "leaseToken", lease_expires_at AS "leaseExpiresAt", trace_id AS "traceId"
+         timeout_seconds AS "timeoutSeconds", lease_token AS "leaseToken", lease_expires_at AS "leaseExpiresAt",
+         (SELECT seconds FROM lease) AS "leaseSeconds", trace_id AS "traceId"
   FROM claimed ORDER BY run_after, id`;

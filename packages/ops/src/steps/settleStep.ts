@@ -1,6 +1,7 @@
 import { backoffDelayMs, ConflictError, NotFoundError } from '@opsloop/core';
 import { inPgTransaction, inTransaction, prismaRunner, withTransientRetry, type DbClient, type Prisma, type SqlRunner } from '@opsloop/db';
 import type { OpsDeps } from '../types.ts';
+import { leaseSecondsSql } from './leaseSeconds.ts';
 import { writeEvents } from '../events.ts';
 import { finaliseMission, finaliseMissions } from './finaliseMission.ts';
 
@@ -173,11 +174,11 @@ export function failStep(deps: Deps, input: FailInput, tx?: Prisma.TransactionCl
 /** Moves a live lease's expiry forward; 409 when the lease is no longer the caller's. */
 export async function extendLease(
   deps: Pick<OpsDeps, 'prisma' | 'clock'>,
-  input: { stepId: string; leaseToken: string; leaseSeconds: number },
+  input: { stepId: string; leaseToken: string; /** (Default: `step_defaults.lease_seconds`) */ leaseSeconds?: number },
 ): Promise<{ leaseExpiresAt: Date }> {
-  const expires = new Date(deps.clock.now().getTime() + input.leaseSeconds * 1000);
+  const now = deps.clock.now();
   const rows = await deps.prisma.$queryRaw<{ lease_expires_at: Date }[]>`
-    UPDATE ops_mission_steps SET lease_expires_at = ${expires}::timestamptz, updated_at = ${deps.clock.now()}::timestamptz
+    UPDATE ops_mission_steps SET lease_expires_at = ${now}::timestamptz + make_interval(secs => ${leaseSecondsSql(input.leaseSeconds)}), updated_at = ${now}::timestamptz
     WHERE id = ${input.stepId}::uuid AND status = 'running' AND lease_token = ${input.leaseToken}::uuid
     RETURNING lease_expires_at`;
   if (!rows[0]) throw await leaseError(deps.prisma, input.stepId);

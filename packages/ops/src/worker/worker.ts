@@ -37,7 +37,7 @@ export interface WorkerOptions {
   concurrency?: number;
   /** Poll interval when no notification arrives: the fallback for a lost LISTEN. (Default: 2000) */
   pollMs?: number;
-  /** Lease length; renewed every third of it while the handler runs. (Default: 60) */
+  /** Lease length; renewed every third of it while the handler runs. (Default: `step_defaults.lease_seconds` at each claim) */
   leaseSeconds?: number;
 }
 
@@ -84,7 +84,7 @@ export function createWorker(o: WorkerOptions): Worker {
   const workerId = o.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const concurrency = o.concurrency ?? 4;
   const pollMs = o.pollMs ?? 2000;
-  const leaseSeconds = o.leaseSeconds ?? 60;
+  const leaseSeconds = o.leaseSeconds;
   const kinds = [...o.handlers.keys()];
   const active = new Map<string, { step: ClaimedStep; abort: AbortController; done: Promise<void> }>();
   const completions = createBatcher<CompleteInput, CompleteOutcome>((items) => completeSteps(deps, items));
@@ -121,11 +121,11 @@ export function createWorker(o: WorkerOptions): Worker {
       abort.abort(new Error(`step timed out after ${step.timeoutSeconds}s`));
     }, step.timeoutSeconds * 1000);
     const renew = setInterval(() => {
-      extendLease(deps, { stepId: step.id, leaseToken: step.leaseToken, leaseSeconds }).catch((error: unknown) => {
+      extendLease(deps, { stepId: step.id, leaseToken: step.leaseToken, leaseSeconds: step.leaseSeconds }).catch((error: unknown) => {
         stepLog.warn({ err: error }, 'lease lost; aborting handler');
         abort.abort(new Error('lease lost'));
       });
-    }, (leaseSeconds * 1000) / 3);
+    }, (step.leaseSeconds * 1000) / 3);
     try {
       const aborted = new Promise<never>((_, reject) => {
         if (abort.signal.aborted) reject(abort.signal.reason);
