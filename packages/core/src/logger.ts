@@ -72,7 +72,7 @@ function prettyStream(): DestinationStream | undefined {
     process.stderr.write('LOG_FORMAT=pretty needs the pino-pretty dev dependency; logging JSON\n');
     return undefined;
   }
-  return pino.transport({ target: 'pino-pretty', options: { colorize: process.stdout.isTTY, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } });
+  return pino.transport({ target: 'pino-pretty', options: { colorize: process.stdout.isTTY, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } });
 }
 
 /** A logger that drops everything, for tests that do not look at logs. */

@@ -78,6 +78,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       binaries = await copyBinaries(binaries, path.join(fallback, 'embedded-postgres'), runAs, log);
     }
     const existing = await fs.stat(path.join(dataDir, 'PG_VERSION')).then(() => true, () => false);
+    await fs.mkdir(path.dirname(dataDir), { recursive: true }); // as root we can; the question is whether postgres can follow
     if (!existing && !(await canReach(runAs, path.dirname(dataDir), 'x'))) {
       const relocated = path.join(fallback, 'data', `${dataDir.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+/, '')}-${hash(dataDir)}`);
       log.warn({ requested: dataDir, dataDir: relocated }, `the postgres user cannot reach ${path.dirname(dataDir)}; embedded PostgreSQL data lives in ${relocated}`);
@@ -86,7 +87,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     await mkdirReachable(path.dirname(dataDir));
     if (!(await canReach(runAs, path.dirname(dataDir), 'x'))) {
       throw new EmbeddedPostgresError(
-        `embedded PostgreSQL: the postgres user cannot reach ${path.dirname(dataDir)}; set DATA_DIR to a directory it can traverse, or set DATABASE_URL`,
+        `embedded PostgreSQL: the postgres user cannot reach ${path.dirname(dataDir)}; point EMBEDDED_PG_ROOT_DIR (or DATA_DIR) at a directory it can traverse, or set DATABASE_URL`,
       );
     }
   }

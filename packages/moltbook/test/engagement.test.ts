@@ -95,6 +95,26 @@ describe('moltbook.reply_monitor', () => {
     expect(actions.rows.map((r) => r.action).sort()).toEqual(['replied', 'replied', 'replied_to_reply']);
   });
 
+  it('once the process starts shutting down it sends no new reply', async () => {
+    const postId = await ourPost();
+    for (const author of ['alice', 'bob', 'carol']) {
+      h.fake.addComment(postId, { author, content: `hello from ${author}` });
+      h.clock.advance(1000);
+    }
+    const stopping = new AbortController();
+    const deps = h.deps();
+    // The first reply goes out; the shutdown begins while the second is being written,
+    // before it is sent.
+    let written = 0;
+    deps.writeReply = async ({ comment }) => {
+      if (++written === 2) stopping.abort();
+      return `Thanks, ${comment.author?.name}!`;
+    };
+    const result = await runReplyMonitor(deps, { max_replies: 5 }, { signal: stopping.signal });
+    expect(result.replies_sent).toBe(1);
+    expect(h.fake.commentsOn(postId).filter((c) => c.author === ME && c.parent_id)).toHaveLength(1);
+  });
+
   it('counts duplicates it finds in the thread (for the daily summary) and never adds to them', async () => {
     const postId = await ourPost();
     const c = h.fake.addComment(postId, { author: 'hal', content: 'hi' });

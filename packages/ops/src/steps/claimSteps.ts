@@ -45,7 +45,8 @@ export async function claimSteps(deps: Pick<OpsDeps, 'pool' | 'clock'>, o: Claim
 }
 
 // $1 kinds, $2 now, $3 max, $4 worker id, $5 lease seconds (null: the policy's).
-const CLAIM_SQL = `
+// Exported for the plan test.
+export const CLAIM_SQL = `
   WITH lease AS (SELECT coalesce($5::int, ${POLICY_LEASE_SECONDS_SQL}) AS seconds),
   picked AS (
     -- The kill switch, checked in the claim itself: only a stored {"enabled": false}

@@ -51,26 +51,38 @@ export interface Worker {
   running(): number;
   /** Free slots: how many more steps it would claim now. */
   idle(): number;
+  /**
+   * Called when a claim filled every free slot: more steps may be queued, and this worker
+   * cannot take them. wakeOne sets it to wake an idle peer.
+   */
+  onFull(handOff: () => void): void;
 }
 
 /**
  * For a process running several workers on one LISTEN connection: each notification
  * wakes ONE worker with a free slot (round robin), not all of them. Waking every idle
  * worker makes them race for the same new step; all but one claim nothing, and on two
- * cores their claims slow down the one that wins. A worker that claims a full batch
- * claims again by itself, so a burst is still drained by whoever is awake.
+ * cores their claims slow down the one that wins.
+ *
+ * One notification can stand for more steps than the woken worker has room for (one
+ * NOTIFY per kind for a batch of completions, a release, a worker that was already
+ * claiming when it was picked and fills up with older steps). A worker that has room
+ * left claims again by itself; one that a claim filled hands the wake-up on to an idle
+ * peer, so no step waits for the poll while a worker sleeps.
  */
 export function wakeOne(workers: readonly Worker[]): () => void {
   let next = 0;
-  return () => {
+  const wakeIdle = (except?: Worker) => {
     for (let i = 0; i < workers.length; i++) {
       const w = workers[(next + i) % workers.length]!;
-      if (w.idle() > 0) {
+      if (w !== except && w.idle() > 0) {
         next = (next + i + 1) % workers.length;
         return w.wake();
       }
     }
   };
+  for (const w of workers) w.onFull(() => wakeIdle(w));
+  return () => wakeIdle();
 }
 
 /**
@@ -94,6 +106,7 @@ export function createWorker(o: WorkerOptions): Worker {
   let loop: Promise<void> | undefined;
   let wakeUp: (() => void) | undefined;
   let pendingWake = false;
+  let handOff: (() => void) | undefined;
 
   const wake = () => {
     pendingWake = true;
@@ -177,8 +190,12 @@ export function createWorker(o: WorkerOptions): Worker {
           });
         active.set(step.id, { step, abort, done });
       }
-      // A full batch means more may be waiting: claim again at once.
-      if (claimed.length > 0 && claimed.length === free) continue;
+      // A full batch means more may be waiting: claim again at once, or, with no room
+      // left, let an idle peer claim them.
+      if (claimed.length > 0 && claimed.length === free) {
+        if (concurrency - active.size === 0) handOff?.();
+        continue;
+      }
       await waitForWake(pollMs);
     }
   }
@@ -188,6 +205,9 @@ export function createWorker(o: WorkerOptions): Worker {
     wake,
     running: () => active.size,
     idle: () => (stopping ? 0 : concurrency - active.size),
+    onFull(fn) {
+      handOff = fn;
+    },
     start() {
       if (loop) return;
       log.info({ workerId, kinds, concurrency }, 'worker started');
