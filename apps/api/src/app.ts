@@ -88,7 +88,7 @@ export function createApp(deps: AppDeps): Express {
 
   // Workloads add console pages the same way they add routes: by registering them.
   const workloadPages = (deps.ops.workloads ?? []).flatMap((w) => w.consolePages ?? []);
-  const consoleOptions = { apiToken: deps.tokens.apiToken, ...deps.console, pages: [...workloadPages, ...(deps.console?.pages ?? [])] };
+  const consoleOptions = { apiToken: deps.tokens.apiToken, loginThrottle: throttle, ...deps.console, pages: [...workloadPages, ...(deps.console?.pages ?? [])] };
   app.use(consoleGateway(consoleOptions));
   app.use(consoleRoutes(consoleOptions));
   app.use(root.express);

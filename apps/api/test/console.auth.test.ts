@@ -52,8 +52,20 @@ describe('console sessions and security', () => {
     expect(set).toMatch(/SameSite=Strict/);
     expect(set).toMatch(/Path=\/console/);
     expect(set).not.toMatch(/Secure/);
-    const https = await login(API_TOKEN, { 'x-forwarded-proto': 'https', origin: app.url.replace('http:', 'https:') });
-    expect(https.res.headers.get('set-cookie')).toMatch(/Secure/);
+    // Behind a trusted TLS-terminating proxy (TRUST_PROXY), the cookie is Secure.
+    const proxied = await startTestApp(db, { trustProxy: true });
+    try {
+      const https = await fetch(`${proxied.url}/console/login`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-proto': 'https', origin: proxied.url.replace('http:', 'https:') },
+        body: new URLSearchParams({ token: API_TOKEN }),
+      });
+      expect(https.status).toBe(303);
+      expect(https.headers.get('set-cookie')).toMatch(/Secure/);
+    } finally {
+      await proxied.close();
+    }
 
     const open = await fetch(`${app.url}/console/login`, {
       method: 'POST',
@@ -129,6 +141,17 @@ describe('console sessions and security', () => {
     const out = await fetch(`${app.url}/console/logout`, { method: 'POST', redirect: 'manual', headers: { cookie: fresh, origin: app.url } });
     expect(out.status).toBe(303);
     expect(out.headers.get('set-cookie')).toMatch(/opsloop_session=;.*Expires=Thu, 01 Jan 1970/);
+  });
+
+  it('failed logins count with failed API authentications: past the limit, 429', async () => {
+    const small = await startTestApp(db, { authFailuresPerMinute: 3 });
+    try {
+      const attempt = () =>
+        fetch(`${small.url}/console/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: small.url }, body: new URLSearchParams({ token: 'guess' }) }).then((r) => r.status);
+      expect([await attempt(), await attempt(), await attempt(), await attempt()]).toEqual([401, 401, 401, 429]);
+    } finally {
+      await small.close();
+    }
   });
 
   it('a workload page is rendered from its JSON; an unknown one is a 404', async () => {

@@ -16,6 +16,8 @@ export interface ConsoleOptions {
   pages?: readonly ConsolePageLink[];
   /** Epoch ms (Default: Date.now); tests expire sessions with it. */
   now?: () => number;
+  /** Counts failed logins per address with the API's failed authentications (429 past the limit). */
+  loginThrottle?: RequestHandler;
 }
 
 export interface PageRequest {
@@ -62,8 +64,9 @@ export function consoleRoutes(o: ConsoleOptions): Router {
     const role = token ? roleForToken(token, o) : undefined;
     const next = safeNext(req.body?.next);
     if (!role) {
-      res.status(401).type('html').send(String(loginPage({ next, error: 'That token is not valid for this opsloop.' })));
-      return;
+      const refuse = () => res.status(401).type('html').send(String(loginPage({ next, error: 'That token is not valid for this opsloop.' })));
+      if (o.loginThrottle) return o.loginThrottle(req, res, refuse);
+      return refuse();
     }
     const expiresAt = now() + SESSION_TTL_MS;
     res.cookie(SESSION_COOKIE, signer.sign({ role, expiresAt }), {
