@@ -60,6 +60,56 @@ const listCases: BadCase[] = [
 const deepBody = { name: 'JSON nested 5000 deep', body: `{"x":${deepArray}}` };
 
 const ROUTE_CASES: Record<string, RouteCases> = {
+  // Control API (issue 11).
+  'GET /api/ops/events/stream': {
+    cases: [
+      { name: 'kind with a space', query: '?kind=a%20b' },
+      { name: 'kind NUL', query: '?kind=a%00' },
+      { name: 'trace id not a UUID', query: '?trace_id=abc' },
+      { name: 'since_id negative', query: '?since_id=-1' },
+      { name: 'Last-Event-ID not an id', headers: { 'last-event-id': 'abc' } },
+    ],
+  },
+  'POST /api/ops/missions/:id/cancel': {
+    cases: [
+      { name: 'not a UUID', params: { id: 'abc' } },
+      { name: 'NUL in reason', body: `{"reason":"no${NUL}"}` },
+      { name: 'lone surrogate in by', body: `{"by":"a${LONE_SURROGATE}"}` },
+      { name: 'unknown field', body: json({ force: true }) },
+      deepBody,
+    ],
+  },
+  'POST /api/ops/missions/:id/retry': {
+    cases: [{ name: 'not a UUID', params: { id: 'abc' } }, { name: 'NUL in by', body: `{"by":"a${NUL}"}` }, { name: 'unknown field', body: json({ from: 2 }) }, deepBody],
+  },
+  'GET /api/ops/triggers': { cases: [] },
+  'GET /api/ops/triggers/:id': { cases: [{ name: 'not a UUID', params: { id: 'abc' } }] },
+  'POST /api/ops/triggers': {
+    cases: [
+      { name: 'not an object', body: '"rule"' },
+      { name: 'bad condition', body: json({ name: 'r', event_kind: 'mission:failed', condition: { count_at_least: 0 }, proposal_template: noop() }) },
+      { name: 'unknown step kind in template', body: json({ name: 'r', event_kind: 'mission:failed', proposal_template: noop({ steps: [{ kind: 'rocket.launch' }] }) }) },
+      { name: 'NUL in description', body: json({ name: 'r', description: 'PLACEHOLDER', event_kind: 'x', proposal_template: noop() }).replace('PLACEHOLDER', `d${NUL}`) },
+      { name: 'deep template', body: json({ name: 'r', event_kind: 'x', proposal_template: { x: 'PLACEHOLDER' } }).replace('"PLACEHOLDER"', deepArray) },
+    ],
+  },
+  'PATCH /api/ops/triggers/:id': {
+    cases: [{ name: 'not a UUID', params: { id: 'abc' } }, { name: 'negative cooldown', body: json({ cooldown_minutes: -1 }) }, { name: 'unknown field', body: json({ fire_count: 0 }) }, deepBody],
+  },
+  'POST /api/ops/triggers/:id/enable': { cases: [{ name: 'not a UUID', params: { id: 'abc' } }, { name: 'NUL in by', body: `{"by":"a${NUL}"}` }] },
+  'POST /api/ops/triggers/:id/disable': { cases: [{ name: 'not a UUID', params: { id: 'abc' } }, { name: 'unknown field', body: json({ enabled: true }) }] },
+  'DELETE /api/ops/triggers/:id': { cases: [{ name: 'not a UUID', params: { id: 'abc' } }] },
+  'GET /api/ops/reactions': { cases: [{ name: 'status unknown', query: '?status=done' }, { name: 'before 0', query: '?before=0' }, { name: 'limit 0', query: '?limit=0' }] },
+  'POST /api/ops/reactions/:id/requeue': { params: { id: '1' }, cases: [{ name: 'id not a number', params: { id: 'abc' } }, { name: 'id 0', params: { id: '0' } }, deepBody] },
+  'GET /api/ops/alerts': { cases: [{ name: 'delivery status unknown', query: '?delivery_status=lost' }, { name: 'kind NUL', query: '?kind=a%00' }, { name: 'limit 0', query: '?limit=0' }] },
+  'GET /api/ops/policy/history': { cases: [{ name: 'key NUL', query: '?key=a%00' }, { name: 'before negative', query: '?before=-1' }] },
+  'POST /api/ops/schedule/:job/run': { params: { job: 'heartbeat' }, cases: [{ name: 'job name not allowed', params: { job: 'Bad_Name' } }, { name: 'NUL in by', body: `{"by":"a${NUL}"}` }] },
+  'POST /api/ops/slack/interactions': {
+    cases: [
+      { name: 'no Slack signature', body: 'payload=%7B%7D', headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+      { name: 'forged signature', body: 'payload=%7B%7D', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': '1', 'x-slack-signature': 'v0=00' } },
+    ],
+  },
   'POST /api/ops/proposal': {
     cases: [
       { name: 'NUL in title', body: json(noop()).replace('"No-op"', `"No${NUL}op"`) },
@@ -197,7 +247,7 @@ const ROUTE_CASES: Record<string, RouteCases> = {
 };
 
 /** Routes outside /api/ops that read no input at all: nothing a client sends can be wrong. */
-const READS_NO_INPUT = new Set(['GET /health', 'GET /ready']);
+const READS_NO_INPUT = new Set(['GET /health', 'GET /ready', 'GET /api/openapi.json']);
 
 /** Families every /api/ops route gets, whatever it is. */
 function genericCases(path: string): BadCase[] {

@@ -5,7 +5,7 @@ import { applySlackDecision, parseSlackInteraction, recordSlackRequest, verifySl
 import type { RouteGroup } from '../http/route.ts';
 
 export interface SlackOptions {
-  /** SLACK_SIGNING_SECRET; without it the route answers 503. */
+  /** SLACK_SIGNING_SECRET; without it the route answers 404 (Slack approvals are off). */
   signingSecret?: string;
 }
 
@@ -34,10 +34,10 @@ export function slackRoutes(g: RouteGroup, ops: ProposalDeps, o: SlackOptions): 
         description: 'Applied, or a no-op for a proposal no longer pending (`applied: false`)',
         schema: z.object({ proposalId: z.uuid(), action: z.enum(['approve', 'reject']), applied: z.boolean(), status: z.string(), text: z.string() }),
       },
-      503: { description: 'unavailable: SLACK_SIGNING_SECRET is not set' },
+      404: { description: 'not_found: SLACK_SIGNING_SECRET is not set' },
     },
     handler: async (_input, req) => {
-      if (!o.signingSecret) throw new AppError(503, 'unavailable', 'Slack interactions are not configured (SLACK_SIGNING_SECRET)');
+      if (!o.signingSecret) throw new AppError(404, 'not_found', 'Slack interactions are not configured (SLACK_SIGNING_SECRET)');
       const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const now = ops.clock.now();
       const signature = verifySlackSignature({
