@@ -3,8 +3,8 @@ import type { Server } from 'node:http';
 import { Writable } from 'node:stream';
 import supertest from 'supertest';
 import { createLogger, FakeClock, type Clock } from '@opsloop/core';
-import { createEventHorizon, createOpsDeps, type HeartbeatDeps, type StepKindDefinition, type Workload } from '@opsloop/ops';
-import { createApp, type AppDeps } from '@opsloop/api';
+import { createEventHorizon, createOpsDeps, createOpsMetrics, type HeartbeatDeps, type OpsMetrics, type StepKindDefinition, type Workload } from '@opsloop/ops';
+import { createApp, type AppDeps, type BackupApi } from '@opsloop/api';
 import { moltbookWorkload } from '@opsloop/moltbook';
 import type { TestDatabase } from './db.ts';
 
@@ -18,6 +18,7 @@ export interface TestApp {
   api: ReturnType<typeof authed>;
   raw: supertest.Agent;
   ops: ReturnType<typeof createOps>;
+  metrics: OpsMetrics;
   clock: Clock;
   /** Every log line written so far, as text. */
   logs(): string;
@@ -63,6 +64,8 @@ export async function startTestApp(
     consoleNow?: () => number;
     authFailuresPerMinute?: number;
     trustProxy?: boolean | number | string;
+    backups?: BackupApi;
+    metricsToken?: string;
   } = {},
 ): Promise<TestApp> {
   const lines: string[] = [];
@@ -74,7 +77,8 @@ export async function startTestApp(
   });
   const logger = createLogger({ level: 'info', destination });
   const clock = options.clock ?? new FakeClock(new Date());
-  const ops = { ...createOps(db, clock, [], options.random, options.workloads), logger };
+  const metrics = createOpsMetrics({ pool: db.pool, clock });
+  const ops = { ...createOps(db, clock, [], options.random, options.workloads), logger, observer: metrics.observer };
   const horizon = createEventHorizon({ pool: db.pool, url: db.url, logger });
   const app = createApp({
     db,
@@ -84,6 +88,9 @@ export async function startTestApp(
     readiness: { notReadyReason: () => undefined },
     ops,
     heartbeat: { ...ops, pool: db.pool, ...options.heartbeat },
+    metrics,
+    metricsToken: options.metricsToken,
+    backups: options.backups,
     scheduler: options.scheduler,
     slack: { signingSecret: options.slack?.signingSecret },
     eventStream: { horizon, maxStreams: options.maxStreams, keepAliveMs: options.keepAliveMs },
@@ -100,6 +107,7 @@ export async function startTestApp(
     api: authed(raw),
     ops,
     clock,
+    metrics,
     logs: () => lines.join(''),
     close: async () => {
       await horizon.close();

@@ -1,7 +1,7 @@
 import express, { type Express } from 'express';
 import type { Config, Logger } from '@opsloop/core';
 import type { Database } from '@opsloop/db';
-import type { HeartbeatDeps, OpsDeps, ProposalDeps, Scheduler } from '@opsloop/ops';
+import type { HeartbeatDeps, OpsDeps, OpsMetrics, ProposalDeps, Scheduler } from '@opsloop/ops';
 import { errorHandler, notFound } from './http/errors.ts';
 import { authFailureThrottle, requireToken, type AuthTokens } from './http/auth.ts';
 import { securityHeaders } from './http/securityHeaders.ts';
@@ -22,6 +22,7 @@ import { heartbeatRoutes } from './routes/heartbeat.ts';
 import { stepRunRoutes } from './routes/stepRuns.ts';
 import { consoleGateway, consoleRoutes, type ConsoleOptions } from './console/router.ts';
 import { workloadRoutes } from './routes/workloads.ts';
+import { backupRoutes, httpMetrics, metricsRoute, type BackupApi } from './routes/observability.ts';
 import { catalogRoutes } from './routes/catalog.ts';
 
 export interface AppDeps {
@@ -35,6 +36,12 @@ export interface AppDeps {
   heartbeat: HeartbeatDeps;
   /** Absent when SCHEDULER_ENABLED=false: GET /api/ops/schedule then lists nothing. */
   scheduler?: Pick<Scheduler, 'status' | 'runNow'>;
+  /** Prometheus metrics; GET /metrics is absent without them. */
+  metrics?: OpsMetrics;
+  /** METRICS_TOKEN: unset, /metrics answers loopback callers only. */
+  metricsToken?: string;
+  /** POST/GET /api/ops/backups. */
+  backups?: BackupApi;
   /** The live event stream's horizon and limits; without it the stream answers 503. */
   eventStream?: EventStreamOptions;
   /** The operator console at /console: the optional read-only token and workloads' pages. */
@@ -51,6 +58,7 @@ export function createApp(deps: AppDeps): Express {
   // Off by default: behind no proxy, X-Forwarded-For is whatever the client wrote, and
   // req.ip keys the auth throttle.
   app.set('trust proxy', deps.config.TRUST_PROXY ?? false);
+  if (deps.metrics) app.use(httpMetrics(deps.metrics));
   app.use(securityHeaders());
   app.use(requestLogger(deps.logger));
   // Every /api/ops route needs the API token (reads too: they expose operations data);
@@ -59,6 +67,7 @@ export function createApp(deps: AppDeps): Express {
   const registry = new RouteRegistry(deps.tokens, deps.config.BODY_LIMIT, throttle);
   const root = registry.router();
   healthRoutes(root, deps);
+  if (deps.metrics) metricsRoute(root, deps.metrics, deps.metricsToken);
   const api = registry.router('/api/ops');
   heartbeatRoutes(api, deps.heartbeat);
   proposalRoutes(api, deps.ops);
@@ -73,6 +82,7 @@ export function createApp(deps: AppDeps): Express {
   slackRoutes(api, deps.ops, deps.slack ?? {});
   catalogRoutes(api, deps.ops);
   workloadRoutes(api, deps.ops);
+  if (deps.backups) backupRoutes(api, deps.backups);
 
   // Built once, on first request, after every route above has registered.
   let document: Record<string, unknown> | undefined;

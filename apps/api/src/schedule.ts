@@ -15,12 +15,23 @@ import {
   type Scheduler,
   type ScheduleJob,
   type WakeTimers,
+  type RetentionResult,
 } from '@opsloop/ops';
+import type { BackupRunResult } from '@opsloop/backup';
 
 /** What an internal job may use; built once per process in service.ts. */
 export interface InternalJobDeps {
   ops: HeartbeatDeps;
   config: Config;
+  /** Backups and retention (packages/backup, packages/ops/retention); absent: those jobs skip. */
+  housekeeping?: Housekeeping;
+}
+
+/** The housekeeping jobs' bodies, wired in service.ts (they need the backup destination). */
+export interface Housekeeping {
+  /** Gated on readiness: `skipped` with the reason when the service is not ready. */
+  backup(signal: AbortSignal): Promise<BackupRunResult>;
+  retention(signal: AbortSignal): Promise<RetentionResult>;
 }
 
 /**
@@ -56,6 +67,26 @@ export const INTERNAL_JOB_REGISTRY: Readonly<Record<string, (deps: InternalJobDe
       return { status: 'succeeded', detail: { date: summary.date, posted: true } };
     },
   }),
+  // 00:00 Asia/Tokyo: not ready (starting, migrations pending, database down) is a
+  // `skipped` run with the reason, and the next tick tries again; after downtime the
+  // missed backup runs once at start-up.
+  backup: ({ housekeeping }) => ({
+    catchUp: 'latest',
+    async run({ signal }) {
+      if (!housekeeping) return { status: 'skipped', reason: 'backups are not wired in this process' };
+      const result = await housekeeping.backup(signal);
+      if (result.status === 'skipped') return { status: 'skipped', reason: result.reason };
+      return { status: 'succeeded', detail: { name: result.name, location: result.location, sizeBytes: result.sizeBytes, rows: result.manifest.totalRows, pruned: result.pruned } };
+    },
+  }),
+  retention: ({ housekeeping }) => ({
+    async run({ signal }) {
+      if (!housekeeping) return { status: 'skipped', reason: 'retention is not wired in this process' };
+      const result = await housekeeping.retention(signal);
+      // `pruned` per kind is what the daily summary adds up.
+      return { status: 'succeeded', detail: result };
+    },
+  }),
 };
 
 export const INTERNAL_JOBS = Object.keys(INTERNAL_JOB_REGISTRY);
@@ -71,9 +102,11 @@ export function buildScheduler(
   config: Config,
   deps: HeartbeatDeps,
   logger: Logger,
-  o: { timers?: WakeTimers } = {},
+  o: { timers?: WakeTimers; housekeeping?: Housekeeping } = {},
 ): Scheduler {
-  const internalJobs: InternalJobs = Object.fromEntries(Object.entries(INTERNAL_JOB_REGISTRY).map(([name, make]) => [name, make({ ops: deps, config })]));
+  const internalJobs: InternalJobs = Object.fromEntries(
+    Object.entries(INTERNAL_JOB_REGISTRY).map(([name, make]) => [name, make({ ops: deps, config, housekeeping: o.housekeeping })]),
+  );
   const submit = submitScheduledProposal(deps);
   return createScheduler({
     jobs,

@@ -19,7 +19,11 @@ import {
   opsHandlers,
   workloadHandlers,
   type Worker,
+  createOpsMetrics,
+  createSystemSampler,
+  pruneRetention,
 } from '@opsloop/ops';
+import { backupStatus, databaseReadiness, destinationFromConfig, runBackup, type BackupDeps } from '@opsloop/backup';
 import { assertPinnedBaseUrl, moltbookWorkload } from '@opsloop/moltbook';
 import { createApp } from './app.ts';
 import { buildScheduler, loadSchedule } from './schedule.ts';
@@ -85,7 +89,18 @@ export async function startService(config: Config, logger: Logger, overrides: { 
         : undefined,
     ),
   ];
-  const ops = createOpsDeps({ db, clock, logger, timeZone: config.OPS_TIMEZONE, workloads });
+  const metrics = createOpsMetrics({ pool: db.pool, clock });
+  const ops = createOpsDeps({ db, clock, logger, timeZone: config.OPS_TIMEZONE, workloads, observer: metrics.observer });
+  for (const workload of workloads) workload.metrics?.(metrics.registry, ops);
+  const destination = destinationFromConfig(config);
+  const backupDeps: BackupDeps = {
+    pool: db.pool,
+    clock,
+    logger,
+    destination,
+    keep: config.BACKUP_KEEP,
+    readiness: databaseReadiness(db.pool, () => (phase === 'ready' ? undefined : phase)),
+  };
   // Registered kinds are cached only while this connection hears every change to them.
   const catalogListener = listenForCatalogChanges(url, logger, ops.catalog.registered!);
   const heartbeat = {
@@ -95,7 +110,17 @@ export async function startService(config: Config, logger: Logger, overrides: { 
     promoteInsights: (ctx: PhaseContext) => promoteInsights({ ...ops, llm }, { signal: ctx.signal }),
     sink: config.SLACK_WEBHOOK_URL ? slackSink(config.SLACK_WEBHOOK_URL) : undefined,
   };
-  const scheduler = config.SCHEDULER_ENABLED ? buildScheduler(jobs, config, heartbeat, logger, { timers: overrides.schedulerTimers }) : undefined;
+  const scheduler = config.SCHEDULER_ENABLED
+    ? buildScheduler(jobs, config, heartbeat, logger, {
+        timers: overrides.schedulerTimers,
+        housekeeping: {
+          // Not ready (still starting, migrations pending, database down): recorded as
+          // skipped with the reason; the next tick tries again.
+          backup: (signal) => runBackup(backupDeps, { triggeredBy: 'schedule', waitMs: 0, onNotReady: 'skip', signal }),
+          retention: (signal) => pruneRetention({ ...ops, pool: db.pool, archive: destination }, { signal }),
+        },
+      })
+    : undefined;
   const horizon = createEventHorizon({ pool: db.pool, url, logger });
   const app = createApp({
     db,
@@ -109,6 +134,12 @@ export async function startService(config: Config, logger: Logger, overrides: { 
     scheduler,
     readiness: { notReadyReason: () => (phase === 'ready' ? undefined : phase) },
     console: { viewerToken: config.OPS_VIEWER_TOKEN },
+    metrics,
+    metricsToken: config.METRICS_TOKEN,
+    backups: {
+      run: (triggeredBy) => runBackup(backupDeps, { triggeredBy, waitMs: 30_000, onNotReady: 'throw' }),
+      status: () => backupStatus(db.pool),
+    },
   });
 
   const server = await new Promise<Server>((resolve, reject) => {
@@ -129,6 +160,15 @@ export async function startService(config: Config, logger: Logger, overrides: { 
     listener = listenForSteps(url, logger, () => worker!.wake());
     worker.start();
   }
+  const sampler = createSystemSampler({
+    prisma: db.prisma,
+    clock,
+    logger,
+    intervalMs: config.SYSTEM_METRICS_INTERVAL_MS,
+    activeSteps: () => worker?.running() ?? 0,
+    httpWindow: metrics.httpWindow,
+  });
+  sampler.start();
   // Not awaited: the start-up catch-up runs in the background.
   void scheduler?.start();
   // Pending proposals that wait for a person go to Slack with Approve / Reject buttons.
@@ -153,6 +193,7 @@ export async function startService(config: Config, logger: Logger, overrides: { 
       await Promise.all([closeServer(server, config.SHUTDOWN_GRACE_MS), worker?.stop(config.SHUTDOWN_GRACE_MS), scheduler?.stop(config.SHUTDOWN_GRACE_MS)]);
       await listener?.close();
       await catalogListener.close();
+      await sampler.stop();
       await db.close();
       await embedded?.stop();
       logger.info({ durationMs: Date.now() - started }, 'drained: requests finished, leases settled, database closed');

@@ -142,6 +142,8 @@ describe('ops monitor alerts', () => {
     // A wide heartbeat window: this test is about failure alerts, not heartbeat gaps.
     const app = await start(clock, { heartbeat: { heartbeatWindowMinutes: 24 * 60 } });
     await db.pool.query(`UPDATE ops_trigger_rules SET enabled = false`);
+    // Retried steps wait in the queue past the queue-age threshold here; thresholds have their own tests.
+    await db.pool.query(`UPDATE ops_policy SET value = jsonb_set(value, '{thresholds,enabled}', 'false') WHERE key = 'ops_monitor'`);
     for (let i = 0; i < 5; i++) await failingMission(app);
     await beat(app);
     expect(slack.messages).toHaveLength(1);
@@ -167,6 +169,7 @@ describe('ops monitor alerts', () => {
     expect(await db.prisma.opsAlert.count()).toBe(2);
     expect(await db.prisma.opsAlert.count({ where: { deliveryStatus: 'delivered' } })).toBe(2);
     await db.pool.query(`UPDATE ops_trigger_rules SET enabled = true`);
+    await db.pool.query(`UPDATE ops_policy SET value = jsonb_set(value, '{thresholds,enabled}', 'true') WHERE key = 'ops_monitor'`);
   });
 
   it('flags a missing heartbeat, and the daily summary shows it', async () => {

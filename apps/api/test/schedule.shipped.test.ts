@@ -18,6 +18,8 @@ describe('the shipped schedule.yaml', () => {
       ['moltbook-feed-heartbeat', '*/30 * * * *', 'UTC', true, undefined],
       ['moltbook-scout', '15 */3 * * *', 'UTC', true, undefined],
       ['moltbook-scout-daily', '10 0 * * *', 'UTC', true, undefined],
+      ['backup', '0 0 * * *', 'Asia/Tokyo', true, undefined],
+      ['retention', '30 0 * * *', 'Asia/Tokyo', true, undefined],
     ]);
     expect(jobs[0]!.run).toEqual({ internal: 'heartbeat' });
     expect(jobs[2]!.run).toEqual({

@@ -100,11 +100,26 @@ export const configSchema = z
       .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
     MOLTBOOK_REPLY_MAX_PER_RUN: z.coerce.number().int().min(0).max(50).default(1),
     MOLTBOOK_OUTPUT_DIR: z.string().default('.data/moltbook'),
+
+    METRICS_TOKEN: optionalSecret,
+    SYSTEM_METRICS_INTERVAL_MS: z.coerce.number().int().min(1000).default(60_000),
+    BACKUP_DIR: z.string().default('.data/backups'),
+    BACKUP_KEEP: z.coerce.number().int().min(1).max(1000).default(7),
+    BACKUP_S3_BUCKET: optionalSecret,
+    BACKUP_S3_ENDPOINT: optionalSecret.pipe(z.url().optional()),
+    BACKUP_S3_REGION: z.string().default('auto'),
+    BACKUP_S3_ACCESS_KEY_ID: optionalSecret,
+    BACKUP_S3_SECRET_ACCESS_KEY: optionalSecret,
+    BACKUP_S3_PREFIX: z.string().default('opsloop-backups'),
+    BACKUP_S3_FORCE_PATH_STYLE: bool.default(true),
   })
   .superRefine((c, ctx) => {
     // A viewer token that equals the API token would make viewers operators.
     if (c.OPS_VIEWER_TOKEN !== undefined && c.OPS_VIEWER_TOKEN.length < 24) ctx.addIssue({ code: 'custom', path: ['OPS_VIEWER_TOKEN'], message: 'must be at least 24 characters' });
     else if (c.OPS_VIEWER_TOKEN !== undefined && c.OPS_VIEWER_TOKEN === c.OPS_API_TOKEN) ctx.addIssue({ code: 'custom', path: ['OPS_VIEWER_TOKEN'], message: 'must differ from OPS_API_TOKEN' });
+    if (c.BACKUP_S3_BUCKET && (!c.BACKUP_S3_ACCESS_KEY_ID || !c.BACKUP_S3_SECRET_ACCESS_KEY)) {
+      ctx.addIssue({ code: 'custom', path: ['BACKUP_S3_BUCKET'], message: 'needs BACKUP_S3_ACCESS_KEY_ID and BACKUP_S3_SECRET_ACCESS_KEY' });
+    }
     if (c.NODE_ENV !== 'production') return;
     for (const key of ['OPS_API_TOKEN', 'HEARTBEAT_TOKEN'] as const) {
       if (!c[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when NODE_ENV=production' });

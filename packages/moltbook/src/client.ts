@@ -27,6 +27,7 @@ import {
   searchPageResponse,
   verifyResponse,
 } from './schemas.ts';
+import { operationOf, type MoltbookMetrics } from './metrics.ts';
 import type {
   Agent,
   Comment,
@@ -77,6 +78,8 @@ export interface MoltbookClientOptions {
   clock?: Clock;
   /** (Default: silent) */
   logger?: Logger;
+  /** Writes by outcome and rate-limit headroom. (Default: none) */
+  metrics?: MoltbookMetrics;
 }
 
 export interface MoltbookClient {
@@ -192,10 +195,12 @@ export function createMoltbookClient(options: MoltbookClientOptions): MoltbookCl
           throw new MoltbookResponseError(issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues, context);
         }
         logger.debug({ method: context.method, path: context.path, attempt, ms: Date.now() - started }, 'moltbook request ok');
+        if (spec.method !== 'GET') options.metrics?.write(operationOf(spec.path), 'ok');
         return { data: parsed.data, rateLimit };
       } catch (error) {
         if (!(error instanceof MoltbookError)) throw error;
         const log = { method: context.method, path: context.path, attempt, ms: Date.now() - started, error: error.message };
+        if (spec.method !== 'GET') options.metrics?.write(operationOf(spec.path), writeOutcome(error));
         if (!error.transient || attempt >= attempts) {
           logger.warn(log, 'moltbook request failed');
           throw error;
@@ -227,6 +232,8 @@ export function createMoltbookClient(options: MoltbookClientOptions): MoltbookCl
         throw new MoltbookRedirectError(response.status, location === null ? null : scrub(location), context);
       }
       text = await response.text();
+      const remaining = Number.parseInt(response.headers.get('x-ratelimit-remaining') ?? '', 10);
+      if (Number.isFinite(remaining)) options.metrics?.rateLimitRemaining(spec.method === 'GET' ? 'read' : 'write', remaining);
     } catch (error) {
       if (error instanceof MoltbookError) throw error;
       if (signal.aborted) throw new MoltbookTimeoutError(timeoutMs, context);
@@ -390,6 +397,14 @@ function retryAfter(json: unknown, headers: Headers, clock: Clock): { ms: number
     if (Number.isFinite(at)) return { ms: Math.max(0, at - clock.now().getTime()), source: 'retry-after-header' };
   }
   return { ms: DEFAULT_RETRY_AFTER_MS, source: 'default' };
+}
+
+function writeOutcome(error: MoltbookError): string {
+  if (error instanceof MoltbookRateLimitError) return 'rate_limited';
+  if (error instanceof MoltbookApiError) return `http_${error.status}`;
+  if (error instanceof MoltbookTimeoutError) return 'timeout';
+  if (error instanceof MoltbookNetworkError) return 'network';
+  return 'invalid_response';
 }
 
 function headerNumber(headers: Headers, name: string): number | null {

@@ -4,6 +4,7 @@ export { assertPinnedBaseUrl, createMoltbookClient, flattenComments, MOLTBOOK_BA
 export type { MoltbookClient, MoltbookClientOptions } from './client.ts';
 export * as moltbookSchemas from './schemas.ts';
 export * from './engagement/index.ts';
+export { registerMoltbookMetrics, type MoltbookMetrics } from './metrics.ts';
 export * from './workload.ts';
 export { solveChallenge, formatAnswer, type ChallengeSolution, type Operation } from './verification/solveChallenge.ts';
 export { answerChallenge, sweepChallenges, parseLlmNumber, LLM_PURPOSE as VERIFICATION_LLM_PURPOSE } from './verification/answerChallenge.ts';

@@ -1,6 +1,8 @@
 import type { Logger } from '@opsloop/core';
 import type { LlmClient, Workload, WorkloadDeps } from '@opsloop/ops';
+import type { Registry } from 'prom-client';
 import { createMoltbookClient } from './client.ts';
+import { registerMoltbookMetrics, type MoltbookMetrics } from './metrics.ts';
 import type { EngagementDeps } from './engagement/context.ts';
 import { llmReplyWriter } from './engagement/llmReplyWriter.ts';
 import { MOLTBOOK_POLICY_KEYS } from './engagement/policy.ts';
@@ -30,12 +32,16 @@ export interface MoltbookConnection {
  * its steps fail at once with "Moltbook is not configured".
  */
 export function moltbookWorkload(connection?: MoltbookConnection): Workload {
+  let metrics: MoltbookMetrics | undefined;
   return {
     name: 'moltbook',
     stepKinds: MOLTBOOK_STEP_KINDS,
     policyKeys: MOLTBOOK_POLICY_KEYS,
     summarySections: [moltbookSummarySection],
-    handlers: (ops) => moltbookHandlers(connection && engagementDeps(connection, ops)),
+    metrics(registry) {
+      metrics = registerMoltbookMetrics(registry as Registry);
+    },
+    handlers: (ops) => moltbookHandlers(connection && engagementDeps(connection, ops, metrics)),
     routes: (ops) => {
       const accountId = connection ? accountIdFor(connection.apiKey) : null;
       return [
@@ -59,14 +65,15 @@ export function moltbookWorkload(connection?: MoltbookConnection): Workload {
   };
 }
 
-function engagementDeps(c: MoltbookConnection, ops: WorkloadDeps): EngagementDeps {
+function engagementDeps(c: MoltbookConnection, ops: WorkloadDeps, metrics: MoltbookMetrics | undefined): EngagementDeps {
   return {
     ...ops,
-    client: createMoltbookClient({ apiKey: c.apiKey, baseUrl: c.baseUrl, clock: ops.clock, logger: c.logger.child({ component: 'moltbook' }) }),
+    client: createMoltbookClient({ apiKey: c.apiKey, baseUrl: c.baseUrl, clock: ops.clock, logger: c.logger.child({ component: 'moltbook' }), metrics }),
     watchPostIds: c.watchPostIds,
     maxRepliesPerRun: c.maxRepliesPerRun,
     outputDir: c.outputDir,
     workerId: c.workerId,
+    metrics,
     accountId: accountIdFor(c.apiKey),
     llm: c.llm,
     writeReply: c.llm ? llmReplyWriter({ ...ops, llm: c.llm }) : undefined,

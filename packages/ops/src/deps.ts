@@ -6,6 +6,7 @@ import { createPolicyReader } from './policy/readPolicy.ts';
 import { createPolicyRegistry } from './policy/registry.ts';
 import type { ProposalDeps } from './proposals/createProposal.ts';
 import type { OpsDeps } from './types.ts';
+import type { OpsObserver } from './metrics/observer.ts';
 import { assertWorkloads, type Workload } from './workload.ts';
 
 /**
@@ -24,6 +25,7 @@ export function createOpsDeps(o: {
   /** Extra code kinds outside any workload (tests). */
   stepKinds?: StepKindDefinition[];
   random?: () => number;
+  observer?: OpsObserver;
 }): OpsDeps & ProposalDeps {
   const workloads = o.workloads ?? [];
   assertWorkloads(workloads);
@@ -49,5 +51,6 @@ export function createOpsDeps(o: {
     timeZone: o.timeZone,
     workloads,
     random: o.random,
+    observer: o.observer,
   };
 }

@@ -29,6 +29,7 @@ import type { PrismaClient } from '@opsloop/db';
 import type pg from 'pg';
 import type { StepCatalog } from './catalog.ts';
 import type { PolicyReader } from './policy/readPolicy.ts';
+import type { OpsObserver } from './metrics/observer.ts';
 import type { Workload } from './workload.ts';
 
 /** What the domain functions need; passed in so tests can use a fake clock. */
@@ -44,6 +45,8 @@ export interface OpsDeps {
   workloads?: readonly Workload[];
   /** Source of randomness for backoff jitter. (Default: Math.random) */
   random?: () => number;
+  /** Metrics hooks (counters only). (Default: none) */
+  observer?: OpsObserver;
 }
 
 export type ProposalSource = 'api' | 'trigger' | 'reaction' | 'schedule' | 'manual';

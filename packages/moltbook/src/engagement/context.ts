@@ -1,4 +1,5 @@
 import type { Clock, Logger } from '@opsloop/core';
+import type { MoltbookMetrics } from '../metrics.ts';
 import type { PrismaClient } from '@opsloop/db';
 import type { LlmClient, PolicyReader } from '@opsloop/ops';
 import type { MoltbookClient } from '../client.ts';
@@ -22,6 +23,8 @@ export interface EngagementDeps {
   outputDir: string;
   /** Process identity, recorded with each reply intent. */
   workerId: string;
+  /** Writes, verifications and rate-limit headroom on the service's registry. (Default: none) */
+  metrics?: MoltbookMetrics;
   /** Where this key's breaker and pacing state live (`accountIdFor(apiKey)`). */
   accountId: string;
   /** Solves verification challenges the rules are not sure of. (Default: none) */

@@ -21,6 +21,7 @@ import { noteBudgetExceeded, recordUsage, withinBudget, writeEvents, type LlmCli
 import type { MoltbookClient } from '../client.ts';
 import { MoltbookApiError, MoltbookSuspendedError } from '../errors.ts';
 import type { VerificationChallenge } from '../types.ts';
+import type { MoltbookMetrics } from '../metrics.ts';
 import { openBreaker, recordVerification } from '../safety/breaker.ts';
 import { formatAnswer, solveChallenge } from './solveChallenge.ts';
 
@@ -37,6 +38,8 @@ export interface VerificationDeps {
   accountId: string;
   /** The LLM fallback for challenges the rules are not sure of. (Default: none) */
   llm?: LlmClient;
+  /** Counts each challenge's outcome. (Default: none) */
+  metrics?: Pick<MoltbookMetrics, 'verification'>;
   /** Day boundary of the LLM budget (OPS_TIMEZONE). (Default: UTC) */
   timeZone?: string;
 }
@@ -158,6 +161,7 @@ async function finish(
   r: { outcome: ChallengeOutcome; detail: string | null; method: 'rules' | 'llm'; answer: string; submittedAt: Date | null; receivedAt: Date },
 ): Promise<ChallengeResult> {
   const now = deps.clock.now();
+  deps.metrics?.verification(r.outcome);
   const latencyMs = (r.submittedAt ?? now).getTime() - r.receivedAt.getTime();
   await deps.prisma.$executeRaw`
     UPDATE moltbook_challenges SET outcome = ${r.outcome}, latency_ms = ${latencyMs}, detail = ${r.detail?.slice(0, 500) ?? null},

@@ -1,6 +1,7 @@
 import { IncomingWebhook } from '@slack/webhook';
 import type { Logger } from '@opsloop/core';
 import type { DbClient, PrismaClient } from '@opsloop/db';
+import type { OpsObserver } from '../metrics/observer.ts';
 
 /** Where alerts and summaries go. Absent when SLACK_WEBHOOK_URL is not configured. */
 export interface AlertSink {
@@ -41,7 +42,7 @@ export async function raiseAlert(db: DbClient, alert: { kind: string; message: s
 }
 
 /** Sends every undelivered alert; a failure is recorded and retried on the next heartbeat. */
-export async function deliverAlerts(deps: { prisma: PrismaClient; logger: Logger; sink?: AlertSink }, now: Date) {
+export async function deliverAlerts(deps: { prisma: PrismaClient; logger: Logger; sink?: AlertSink; observer?: OpsObserver }, now: Date) {
   const pending = await deps.prisma.opsAlert.findMany({
     where: { deliveryStatus: { in: ['pending', 'failed'] }, attempts: { lt: 20 } },
     orderBy: { id: 'asc' },
@@ -52,17 +53,20 @@ export async function deliverAlerts(deps: { prisma: PrismaClient; logger: Logger
     if (!deps.sink) {
       await deps.prisma.opsAlert.update({ where: { id: alert.id }, data: { deliveryStatus: 'skipped', lastError: 'SLACK_WEBHOOK_URL not configured' } });
       result.skipped++;
+      deps.observer?.alertDelivery(alert.kind, false);
       continue;
     }
     try {
       await deps.sink.send(alert.message);
       await deps.prisma.opsAlert.update({ where: { id: alert.id }, data: { deliveryStatus: 'delivered', attempts: { increment: 1 }, deliveredAt: now, lastError: null } });
       result.delivered++;
+      deps.observer?.alertDelivery(alert.kind, true);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       await deps.prisma.opsAlert.update({ where: { id: alert.id }, data: { deliveryStatus: 'failed', attempts: { increment: 1 }, lastError: message } });
       deps.logger.warn({ alertId: Number(alert.id), error: message }, 'alert delivery failed; retried next heartbeat');
       result.failed++;
+      deps.observer?.alertDelivery(alert.kind, false);
     }
   }
   return result;

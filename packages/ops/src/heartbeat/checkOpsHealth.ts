@@ -2,8 +2,9 @@ import type { Logger } from '@opsloop/core';
 import type { ProposalDeps } from '../proposals/createProposal.ts';
 import { inTransaction } from '@opsloop/db';
 import { deliverAlerts, raiseAlert, type AlertSink } from './alerts.ts';
+import { evaluateThresholds } from '../monitor/thresholds.ts';
 
-type Deps = Pick<ProposalDeps, 'prisma' | 'clock' | 'policy'> & { logger: Logger; sink?: AlertSink; heartbeatWindowMinutes?: number };
+type Deps = Pick<ProposalDeps, 'prisma' | 'clock' | 'policy' | 'observer'> & { logger: Logger; sink?: AlertSink; heartbeatWindowMinutes?: number };
 
 /**
  * How long without a completed heartbeat is an incident: HEARTBEAT_WINDOW_MINUTES when
@@ -71,7 +72,8 @@ export async function checkOpsHealth(deps: Deps) {
       );
       out.push('heartbeat_missing');
     }
-    return { failures: stats!.failures, pendingProposals: stats!.pending, raised: out };
+    const thresholds = await evaluateThresholds(tx, deps, m.thresholds, { now, cooldownMinutes: m.cooldown_minutes });
+    return { failures: stats!.failures, pendingProposals: stats!.pending, raised: out, thresholds };
   });
 
   const delivery = await deliverAlerts(deps, now);

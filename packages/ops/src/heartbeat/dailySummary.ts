@@ -66,6 +66,7 @@ export async function dailySummary(deps: DailySummaryDeps, date?: string) {
     deps.prisma.opsHeartbeatRun.findFirst({ where: { finishedAt: { not: null } }, orderBy: { finishedAt: 'desc' }, select: { finishedAt: true, status: true } }),
     Promise.all(summarySections(deps).map(async (section) => [section.key, await section.collect(deps.prisma, { start, end })] as const)),
   ]);
+  const care = await housekeeping(deps.prisma, start, end);
   const workloadSections: Record<string, unknown> = Object.fromEntries(sections);
   const finished = (missions.succeeded ?? 0) + (missions.failed ?? 0);
   const lastAt = heartbeat?.finishedAt ?? null;
@@ -86,6 +87,7 @@ export async function dailySummary(deps: DailySummaryDeps, date?: string) {
       lastAt,
       missing: !lastAt || now.getTime() - lastAt.getTime() > missingAfterMinutes * 60_000,
     },
+    ...care,
     generatedAt: now,
   };
   const clash = Object.keys(workloadSections).find((key) => key in core);
@@ -95,6 +97,33 @@ export async function dailySummary(deps: DailySummaryDeps, date?: string) {
 
 /** The core's figures; each workload section sits beside them under its key. */
 export type DailySummary = Awaited<ReturnType<typeof dailySummary>> & Record<string, unknown>;
+
+/** Backups and retention: the last successful backup ever (not only that day's), and what retention pruned that day. */
+async function housekeeping(prisma: PrismaClient, start: Date, end: Date) {
+  const [row] = await prisma.$queryRaw<
+    { last: { name: string; finished_at: string; size_bytes: number; destination: string | null; location: string | null } | null; succeeded: number; failed: number; skipped: number; pruned: Record<string, number>[] | null }[]
+  >`
+    SELECT (SELECT to_jsonb(b) FROM (SELECT name, finished_at, size_bytes, destination, location FROM ops_backups
+              WHERE status = 'succeeded' ORDER BY finished_at DESC LIMIT 1) b) AS last,
+           (SELECT count(*)::int FROM ops_backups WHERE status = 'succeeded' AND started_at >= ${start} AND started_at < ${end}) AS succeeded,
+           (SELECT count(*)::int FROM ops_backups WHERE status = 'failed' AND started_at >= ${start} AND started_at < ${end}) AS failed,
+           (SELECT count(*)::int FROM ops_backups WHERE status = 'skipped' AND started_at >= ${start} AND started_at < ${end}) AS skipped,
+           (SELECT jsonb_agg(details -> 'pruned') FROM ops_schedule_runs
+             WHERE job_name = 'retention' AND outcome = 'succeeded' AND details ? 'pruned' AND started_at >= ${start} AND started_at < ${end}) AS pruned`;
+  const pruned: Record<string, number> = {};
+  for (const run of row!.pruned ?? []) for (const [k, v] of Object.entries(run)) pruned[k] = (pruned[k] ?? 0) + Number(v);
+  const last = row!.last;
+  return {
+    backups: {
+      lastSuccessful: last ? { name: last.name, finishedAt: new Date(last.finished_at), sizeBytes: Number(last.size_bytes), destination: last.destination, location: last.location } : null,
+      succeeded: row!.succeeded,
+      failed: row!.failed,
+      skipped: row!.skipped,
+    },
+    /** Rows deleted by retention runs that day, per retention key. */
+    retentionPruned: pruned,
+  };
+}
 
 /** The summary as people read it in Slack. */
 export function formatDailySummary(s: DailySummary, deps: Pick<DailySummaryDeps, 'workloads'> = {}): string {
@@ -106,6 +135,8 @@ export function formatDailySummary(s: DailySummary, deps: Pick<DailySummaryDeps,
     `Steps: ${list(s.steps)}`,
     `Top failing step kinds: ${s.topFailingStepKinds.map((f) => `${f.kind} ×${f.failures}`).join(', ') || 'none'}`,
     `Events: ${s.events} · Alerts raised: ${s.alertsRaised}`,
+    `Backups: ${s.backups.succeeded} ok, ${s.backups.failed} failed, ${s.backups.skipped} skipped; last successful ${s.backups.lastSuccessful ? `${s.backups.lastSuccessful.finishedAt.toISOString()} (${(s.backups.lastSuccessful.sizeBytes / 1048576).toFixed(1)} MB, ${s.backups.lastSuccessful.destination})` : 'never — :warning:'}`,
+    `Retention pruned: ${list(s.retentionPruned)}`,
     ...summarySections(deps)
       .filter((section) => section.key in s)
       .map((section) => section.format(s[section.key])),

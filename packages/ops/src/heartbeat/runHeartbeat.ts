@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { Clock, Logger } from '@opsloop/core';
 import type { PrismaClient } from '@opsloop/db';
+import type { OpsObserver } from '../metrics/observer.ts';
 
 /**
  * heartbeat phase: one unit of the heartbeat (evaluate triggers, process reactions, …).
@@ -43,7 +44,7 @@ const HEARTBEAT_LOCK_KEY = 7_146_201_002;
  * releases the lock.
  */
 export async function runHeartbeat(
-  deps: { prisma: PrismaClient; pool: pg.Pool; clock: Clock; logger: Logger },
+  deps: { prisma: PrismaClient; pool: pg.Pool; clock: Clock; logger: Logger; observer?: OpsObserver },
   phases: HeartbeatPhase[],
   triggeredBy: string,
 ): Promise<HeartbeatOutcome> {
@@ -64,7 +65,7 @@ export async function runHeartbeat(
   }
 }
 
-async function runPhases(deps: { prisma: PrismaClient; clock: Clock; logger: Logger }, phases: HeartbeatPhase[], triggeredBy: string) {
+async function runPhases(deps: { prisma: PrismaClient; clock: Clock; logger: Logger; observer?: OpsObserver }, phases: HeartbeatPhase[], triggeredBy: string) {
   const startedAt = deps.clock.now();
   // A run left 'running' by a process that died: the lock says nobody runs now.
   await deps.prisma.opsHeartbeatRun.updateMany({ where: { status: 'running' }, data: { status: 'failed', finishedAt: startedAt } });
@@ -84,6 +85,8 @@ async function runPhases(deps: { prisma: PrismaClient; clock: Clock; logger: Log
       reports.push({ name: phase.name, ok: false, durationMs: Math.round(performance.now() - t0), error: message });
     } finally {
       clearTimeout(timer);
+      const last = reports.at(-1)!;
+      deps.observer?.heartbeatPhase(phase.name, last.durationMs / 1000, last.ok);
     }
   }
   const finishedAt = deps.clock.now();

@@ -10,6 +10,7 @@ import type { DbClient, PrismaClient } from '@opsloop/db';
 import { inTransaction } from '@opsloop/db';
 import { writeEvents } from '../events.ts';
 import type { PolicyReader } from '../policy/readPolicy.ts';
+import type { OpsObserver } from '../metrics/observer.ts';
 import type { LlmUsage } from './llm.ts';
 
 export interface BudgetStatus {
@@ -36,7 +37,7 @@ export async function tokensUsedToday(db: DbClient, now: Date, timeZone: string)
 }
 
 /** Records one call's token usage (call it whether or not the answer was usable: the tokens were spent). */
-export async function recordUsage(db: DbClient, call: { purpose: string; model: string; usage: LlmUsage }, now: Date): Promise<void> {
+export async function recordUsage(db: DbClient, call: { purpose: string; model: string; usage: LlmUsage }, now: Date, observer?: OpsObserver): Promise<void> {
   await db.opsLlmUsage.create({
     data: {
       purpose: call.purpose,
@@ -47,6 +48,7 @@ export async function recordUsage(db: DbClient, call: { purpose: string; model: 
       createdAt: now,
     },
   });
+  observer?.llmTokens(call.purpose, call.usage.total_tokens);
 }
 
 /**

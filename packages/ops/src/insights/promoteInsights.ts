@@ -32,6 +32,7 @@
 import type { Clock, Logger } from '@opsloop/core';
 import { inTransaction, type PrismaClient } from '@opsloop/db';
 import { writeEvents } from '../events.ts';
+import type { OpsObserver } from '../metrics/observer.ts';
 import type { PolicyReader } from '../policy/readPolicy.ts';
 import type { LlmClient } from './llm.ts';
 import { noteBudgetExceeded, recordUsage, withinBudget } from './llmBudget.ts';
@@ -55,6 +56,7 @@ export interface PromoteInsightsDeps {
   clock: Clock;
   logger: Logger;
   policy: PolicyReader;
+  observer?: OpsObserver;
   /** Absent without an API key: the extractive fallback is used. */
   llm?: LlmClient;
   /** Where the token budget's day starts (OPS_TIMEZONE). */
@@ -114,7 +116,7 @@ export async function promoteInsights(deps: PromoteInsightsDeps, options: Promot
       json: true,
       signal: options.signal,
     });
-    await recordUsage(deps.prisma, { purpose: INSIGHT_PURPOSE, model: completion.model, usage: completion.usage }, deps.clock.now());
+    await recordUsage(deps.prisma, { purpose: INSIGHT_PURPOSE, model: completion.model, usage: completion.usage }, deps.clock.now(), deps.observer);
     patterns = parsePatternsOutput(completion.text);
     model = completion.model;
   } else {

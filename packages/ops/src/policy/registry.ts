@@ -18,9 +18,10 @@ const CORE_DESCRIPTIONS: Record<keyof typeof POLICY_SCHEMAS, string> = {
   daily_quotas: 'Per step kind: most steps approved per day (OPS_TIMEZONE). Kinds not listed have no quota.',
   step_defaults: 'Retry, lease and stale-recovery defaults for mission steps.',
   proposals: 'Pending proposals older than this become expired.',
-  ops_monitor: 'Failure-rate alerting.',
+  ops_monitor: 'Failure-rate alerting and monitoring thresholds (memory, CPU, 5xx rate, p95, queue age, backup age).',
   reaction_matrix: 'Event patterns that enqueue reactions (proposals), with probability and cooldown.',
   llm_budget: 'Most LLM tokens spent per day (OPS_TIMEZONE); past it calls are skipped.',
+  retention: 'Days each kind of row is kept; pruned daily in batches (archive: pruned events to the backup destination first).',
 };
 
 /** The core's own keys. */

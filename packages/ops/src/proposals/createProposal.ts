@@ -14,7 +14,7 @@ export interface CreateProposalResult {
   created: boolean;
 }
 
-export type ProposalDeps = Pick<OpsDeps, 'prisma' | 'pool' | 'clock' | 'catalog' | 'policy'> & { timeZone: string };
+export type ProposalDeps = Pick<OpsDeps, 'prisma' | 'pool' | 'clock' | 'catalog' | 'policy' | 'observer'> & { timeZone: string };
 
 /**
  * THE entry point for proposals, whoever proposes (HTTP, trigger, reaction, scheduler,
@@ -29,8 +29,11 @@ export type ProposalDeps = Pick<OpsDeps, 'prisma' | 'pool' | 'clock' | 'catalog'
  */
 export async function createProposal(deps: ProposalDeps, input: unknown, tx?: Prisma.TransactionClient): Promise<CreateProposalResult> {
   const proposal = validateProposal(await deps.catalog.resolve(namesInProposal(input)), input);
-  if (tx) return decide(deps, proposal, prismaRunner(tx), (fn) => fn(prismaRunner(tx)));
-  return withTransientRetry(() => decide(deps, proposal, pgRunner(deps.pool), (fn) => inPgTransaction(deps.pool, fn)));
+  const result = await (tx
+    ? decide(deps, proposal, prismaRunner(tx), (fn) => fn(prismaRunner(tx)))
+    : withTransientRetry(() => decide(deps, proposal, pgRunner(deps.pool), (fn) => inPgTransaction(deps.pool, fn))));
+  if (result.created) deps.observer?.proposalCreated(proposal.source, result.proposal.status);
+  return result;
 }
 
 async function decide(

@@ -1,9 +1,10 @@
 import type { PrismaClient } from '@opsloop/db';
+import { workerProcesses } from './workerProcesses.ts';
 
 /** What GET /api/ops/workers/status shows an operator. */
 export async function workersStatus(prisma: PrismaClient, now: Date) {
   const since = new Date(now.getTime() - 86_400_000);
-  const [byStatus, queue, leases] = await Promise.all([
+  const [byStatus, queue, leases, processes] = await Promise.all([
     prisma.$queryRaw<{ status: string; count: number }[]>`
       SELECT status, count(*)::int AS count FROM ops_mission_steps WHERE updated_at >= ${since}::timestamptz GROUP BY status ORDER BY status`,
     prisma.$queryRaw<{ kind: string; depth: number; oldest_run_after: Date }[]>`
@@ -12,6 +13,7 @@ export async function workersStatus(prisma: PrismaClient, now: Date) {
     prisma.$queryRaw<{ worker: string; leases: number; earliest_expiry: Date }[]>`
       SELECT lease_owner AS worker, count(*)::int AS leases, min(lease_expires_at) AS earliest_expiry FROM ops_mission_steps
       WHERE status = 'running' GROUP BY lease_owner ORDER BY lease_owner`,
+    workerProcesses(prisma, now),
   ]);
   const oldest = queue.reduce<Date | undefined>((min, q) => (!min || q.oldest_run_after < min ? q.oldest_run_after : min), undefined);
   return {
@@ -20,5 +22,7 @@ export async function workersStatus(prisma: PrismaClient, now: Date) {
     queueByKind: queue.map((q) => ({ kind: q.kind, depth: q.depth, oldestQueuedAgeSeconds: Math.max(0, Math.round((now.getTime() - q.oldest_run_after.getTime()) / 1000)) })),
     oldestQueuedAgeSeconds: oldest ? Math.max(0, Math.round((now.getTime() - oldest.getTime()) / 1000)) : null,
     activeLeases: leases.map((l) => ({ workerId: l.worker, leases: l.leases, earliestExpiry: l.earliest_expiry })),
+    /** Each process's latest system sample (live, or gone after 3 silent minutes). */
+    processes,
   };
 }

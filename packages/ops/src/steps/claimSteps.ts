@@ -16,6 +16,8 @@ export interface ClaimedStep {
   /** This lease's length: renew by as much. */
   leaseSeconds: number;
   traceId: string;
+  /** When the step became claimable. */
+  runAfter: Date;
 }
 
 export interface ClaimOptions {
@@ -37,10 +39,11 @@ export interface ClaimOptions {
  * This is the hot path of every step: it runs on the pg pool as a named prepared
  * statement (parsed once per connection, no ORM in between).
  */
-export async function claimSteps(deps: Pick<OpsDeps, 'pool' | 'clock'>, o: ClaimOptions): Promise<ClaimedStep[]> {
+export async function claimSteps(deps: Pick<OpsDeps, 'pool' | 'clock' | 'observer'>, o: ClaimOptions): Promise<ClaimedStep[]> {
   if (o.kinds.length === 0 || o.max <= 0) return [];
   const now = deps.clock.now();
   const { rows } = await deps.pool.query<ClaimedStep>({ name: 'opsloop_claim_steps', text: CLAIM_SQL, values: [o.kinds, now, o.max, o.workerId, o.leaseSeconds ?? null] });
+  if (rows.length) deps.observer?.stepsClaimed(rows, now);
   return rows;
 }
 
@@ -81,5 +84,5 @@ export const CLAIM_SQL = `
   )
   SELECT id, mission_id AS "missionId", position, kind, skill, params, attempts AS attempt, max_attempts AS "maxAttempts",
          timeout_seconds AS "timeoutSeconds", lease_token AS "leaseToken", lease_expires_at AS "leaseExpiresAt",
-         (SELECT seconds FROM lease) AS "leaseSeconds", trace_id AS "traceId"
+         (SELECT seconds FROM lease) AS "leaseSeconds", trace_id AS "traceId", run_after AS "runAfter"
   FROM claimed ORDER BY run_after, id`;

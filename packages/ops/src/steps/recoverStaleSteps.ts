@@ -10,7 +10,7 @@ import { failStep } from './settleStep.ts';
  * lease expiry at all counts as stale after `step_defaults.stale_after_minutes`; a step
  * whose worker keeps renewing its lease is never reclaimed, however long it runs.
  */
-export async function recoverStaleSteps(deps: Pick<OpsDeps, 'prisma' | 'clock' | 'policy' | 'random'>, limit = 100): Promise<{ recovered: number }> {
+export async function recoverStaleSteps(deps: Pick<OpsDeps, 'prisma' | 'clock' | 'policy' | 'random' | 'observer'>, limit = 100): Promise<{ recovered: number }> {
   const now = deps.clock.now();
   const { step_defaults } = await deps.policy.read(deps.prisma, ['step_defaults']);
   const staleBefore = new Date(now.getTime() - step_defaults.stale_after_minutes * 60_000);
@@ -38,6 +38,7 @@ export async function recoverStaleSteps(deps: Pick<OpsDeps, 'prisma' | 'clock' |
         },
       ]);
     }
+    if (stale.length) deps.observer?.leasesExpired(stale.length);
     return { recovered: stale.length };
   });
 }

@@ -5,7 +5,7 @@ import { leaseSecondsSql } from './leaseSeconds.ts';
 import { writeEvents } from '../events.ts';
 import { finaliseMission, finaliseMissions } from './finaliseMission.ts';
 
-type Deps = Pick<OpsDeps, 'prisma' | 'clock' | 'policy'> & { random?: () => number };
+type Deps = Pick<OpsDeps, 'prisma' | 'clock' | 'policy' | 'observer'> & { random?: () => number };
 
 const leaseLost = () => new ConflictError('lease is not current: the step was reclaimed, released or already finished');
 
@@ -41,13 +41,14 @@ export function completeSteps(deps: Deps & Pick<OpsDeps, 'pool'>, items: Complet
     if (items.length === 0) return [];
     const now = deps.clock.now();
     const ids = items.map((i) => i.stepId);
-    const done = await sql.query<{ id: string; mission_id: string; next_id: string | null }>({
+    const done = await sql.query<{ id: string; mission_id: string; kind: string; duration_ms: number | null; next_id: string | null }>({
       name: 'opsloop_complete_steps',
       text: COMPLETE_SQL,
       values: [ids, items.map((i) => i.leaseToken), items.map((i) => JSON.stringify(i.result ?? null)), now],
     });
     const finalised = await finaliseMissions(sql, done.filter((d) => !d.next_id).map((d) => d.mission_id), now);
 
+    for (const d of done) deps.observer?.stepSettled(d.kind, 'succeeded', d.duration_ms === null ? null : d.duration_ms / 1000);
     const byId = new Map(done.map((d) => [d.id, d]));
     const missing = ids.filter((id) => !byId.has(id));
     const existing = missing.length
@@ -79,6 +80,7 @@ const COMPLETE_SQL = `
     SET finished_at = $4::timestamptz, outcome = 'succeeded', details = done.result::jsonb,
         duration_ms = greatest(0, (extract(epoch FROM ($4::timestamptz - r.started_at)) * 1000)::int)
     FROM done WHERE r.lease_token = done.token
+    RETURNING r.lease_token, r.duration_ms
   ), next AS (
     UPDATE ops_mission_steps n SET status = 'queued', run_after = $4::timestamptz, updated_at = $4::timestamptz
     FROM done WHERE n.mission_id = done.mission_id AND n.position = done.position + 1 AND n.status = 'waiting'
@@ -90,8 +92,8 @@ const COMPLETE_SQL = `
   ), notified AS (
     SELECT pg_notify('opsloop_steps', kind) FROM (SELECT DISTINCT kind FROM next) k
   )
-  SELECT done.id, done.mission_id, next.id AS next_id, (SELECT count(*) FROM notified) AS notified
-  FROM done LEFT JOIN next ON next.mission_id = done.mission_id`;
+  SELECT done.id, done.mission_id, done.kind, run.duration_ms, next.id AS next_id, (SELECT count(*) FROM notified) AS notified
+  FROM done LEFT JOIN next ON next.mission_id = done.mission_id LEFT JOIN run ON run.lease_token = done.token`;
 
 /** completeSteps for one step; throws 409 (lease not current) or 404 (no such step). */
 export async function completeStep(deps: Deps & Pick<OpsDeps, 'pool'>, input: CompleteInput, tx?: Prisma.TransactionClient): Promise<CompleteResult> {
@@ -147,11 +149,12 @@ export function failStep(deps: Deps, input: FailInput, tx?: Prisma.TransactionCl
           finished_at = ${retry ? null : now}::timestamptz, error = ${error},
           lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = ${now}::timestamptz
       WHERE id = ${step.id}::uuid`;
-    await t.$executeRaw`
+    const [run] = await t.$queryRaw<{ duration_ms: number | null }[]>`
       UPDATE ops_step_runs
       SET finished_at = ${now}::timestamptz, outcome = ${input.outcome ?? 'failed'}, error = ${error}, details = ${details}::jsonb,
           duration_ms = greatest(0, (extract(epoch FROM (${now}::timestamptz - started_at)) * 1000)::int)
-      WHERE step_id = ${step.id}::uuid AND lease_token = ${input.leaseToken}::uuid`;
+      WHERE step_id = ${step.id}::uuid AND lease_token = ${input.leaseToken}::uuid
+      RETURNING duration_ms`;
     await writeEvents(t, [
       {
         kind: retry ? 'step:retry_scheduled' : 'step:failed',
@@ -166,6 +169,7 @@ export function failStep(deps: Deps, input: FailInput, tx?: Prisma.TransactionCl
       },
     ]);
     const mission = retry ? undefined : await finaliseMission(t, step.mission_id, now);
+    deps.observer?.stepSettled(step.kind, input.outcome ?? 'failed', run?.duration_ms == null ? null : run.duration_ms / 1000);
     return { stepId: step.id, missionId: step.mission_id, status: retry ? 'queued' : 'failed', retryAt, mission };
   };
   return tx ? run(tx) : withTransientRetry(() => inTransaction(deps.prisma, run));
