@@ -14,6 +14,8 @@ if (!chromiumPath) process.stderr.write('\n*** console browser tests SKIPPED: no
 const SHOTS = path.join(ARTIFACT_DIR, 'console');
 const DESKTOP = { width: 1280, height: 900 };
 const PHONE = { width: 390, height: 844 };
+// Polls other than the 2 s acceptance check: the suite runs ~70 files on 2 cores.
+const SLOW = { timeout: 10_000 };
 const PAGES = ['', '/proposals', '/missions', '/events', '/policy', '/triggers', '/reactions', '/schedule', '/alerts', '/w/workers'];
 
 const xPost = (text: string) => ({ title: `Post: ${text}`, skill: 'x_autopost', proposedBy: 'gateway-1', steps: [{ kind: 'x.post', params: { text } }] });
@@ -79,7 +81,7 @@ describe.skipIf(!chromiumPath)('operator console in Chromium', () => {
 
     const { page, errors, context } = await login(API_TOKEN);
     // Overview shows it waiting for a person.
-    await expect.poll(() => page.textContent('#pending')).toContain('Post: launch day');
+    await expect.poll(() => page.textContent('#pending'), SLOW).toContain('Post: launch day');
     await page.screenshot({ path: path.join(SHOTS, 'overview.png'), fullPage: true });
 
     // Proposals: pending first; approve with a confirmation.
@@ -133,16 +135,16 @@ describe.skipIf(!chromiumPath)('operator console in Chromium', () => {
     const eventsBefore = (await app.api.get('/api/ops/events?kind=policy:changed&limit=1000')).body.items.length;
     const form = page.locator('#policy-daily_quotas form');
     await form.locator('textarea').fill('{"x.post": "ten", "tiktok.post": 3}');
-    await expect.poll(() => form.locator('.diff').textContent()).toContain('x.post');
+    await expect.poll(() => form.locator('.diff').textContent(), SLOW).toContain('x.post');
     // Checked against the key's schema before saving (nothing saved yet)...
-    await expect.poll(() => form.locator('.field-errors').textContent()).toMatch(/value\.x\.post/);
+    await expect.poll(() => form.locator('.field-errors').textContent(), SLOW).toMatch(/value\.x\.post/);
     await form.locator('textarea').fill('{"x.post": 7, "tiktok.post": 3, "ops.diagnose_failures": 24}');
-    await expect.poll(() => form.locator('.field-errors').textContent()).toBe('');
-    await expect.poll(() => form.locator('.diff').textContent()).toMatch(/x\.post: 10 → 7/);
+    await expect.poll(() => form.locator('.field-errors').textContent(), SLOW).toBe('');
+    await expect.poll(() => form.locator('.diff').textContent(), SLOW).toMatch(/x\.post: 10 → 7/);
     // ...and refused again by the server when saved anyway.
     await form.locator('textarea').fill('{"x.post": "ten", "tiktok.post": 3}');
     await form.locator('button[data-policy=save]').click();
-    await expect.poll(() => form.locator('.field-errors').textContent()).toMatch(/value\.x\.post/);
+    await expect.poll(() => form.locator('.field-errors').textContent(), SLOW).toMatch(/value\.x\.post/);
     expect(await form.locator('textarea').getAttribute('aria-invalid')).toBe('true');
     expect((await app.api.get('/api/ops/policy')).body.items.find((p: { key: string }) => p.key === 'daily_quotas').value['x.post']).toBe(10);
     expect((await app.api.get('/api/ops/events?kind=policy:changed&limit=1000')).body.items.length).toBe(eventsBefore);
@@ -150,16 +152,16 @@ describe.skipIf(!chromiumPath)('operator console in Chromium', () => {
 
     // Events: the live tail shows a new event without a reload; pause holds new rows back.
     await page.goto(`${app.url}/console/events`);
-    await expect.poll(() => page.textContent('#tail-status')).toBe('live');
+    await expect.poll(() => page.textContent('#tail-status'), SLOW).toBe('live');
     await app.api.post('/api/ops/proposal', { title: 'tail me', skill: 'ops_internal', steps: [{ kind: 'ops.noop', params: {} }] });
-    await page.waitForSelector('#tail tbody tr.fresh', { timeout: 2000 });
+    await page.waitForSelector('#tail tbody tr.fresh', { timeout: 5000 });
     await page.click('#tail-pause');
     const rows = await page.locator('#tail tbody tr').count();
     await app.api.post('/api/ops/proposal', { title: 'held back', skill: 'ops_internal', steps: [{ kind: 'ops.noop', params: {} }] });
-    await expect.poll(() => page.textContent('#tail-status')).toMatch(/paused · [1-9]\d* new/);
+    await expect.poll(() => page.textContent('#tail-status'), SLOW).toMatch(/paused · [1-9]\d* new/);
     expect(await page.locator('#tail tbody tr').count()).toBe(rows);
     await page.click('#tail-pause');
-    await expect.poll(() => page.locator('#tail tbody tr').count()).toBeGreaterThan(rows);
+    await expect.poll(() => page.locator('#tail tbody tr').count(), SLOW).toBeGreaterThan(rows);
 
     // A trigger rule from the console's form; then run a scheduled job now.
     await page.goto(`${app.url}/console/triggers`);
@@ -168,7 +170,7 @@ describe.skipIf(!chromiumPath)('operator console in Chromium', () => {
     await page.goto(`${app.url}/console/schedule`);
     await page.click('button[data-action="POST /schedule/heartbeat/run"]');
     await confirmDialog(page);
-    await expect.poll(() => page.textContent('#jobs')).toMatch(/succeeded/);
+    await expect.poll(() => page.textContent('#jobs'), SLOW).toMatch(/succeeded/);
 
     // Every page, desktop and phone width.
     for (const p of PAGES) {
