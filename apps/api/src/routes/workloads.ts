@@ -36,9 +36,9 @@ export function workloadRoutes(g: RouteGroup, ops: WorkloadDeps): void {
     g.add({
       method: route.method,
       path: route.path,
-      tags: ['workloads'],
+      tags: [`workload:${route.workload}`],
       summary: route.summary,
-      auth: route.method === 'get' ? 'read' : 'write',
+      auth: route.auth ?? (route.method === 'get' ? 'read' : 'write'),
       params: asObject(route.params),
       query: asObject(route.query),
       body: route.body,
