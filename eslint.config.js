@@ -14,4 +14,9 @@ export default tseslint.config(
       'no-console': 'error',
     },
   },
+  {
+    // The console's browser modules (served as-is, no build step).
+    files: ['apps/api/static/console/**/*.js'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
 );

@@ -14,7 +14,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const workspaces = ['packages/core', 'packages/db', 'packages/ops', 'packages/moltbook', 'packages/backup', 'apps/api'];
+const workspaces = ['packages/core', 'packages/db', 'packages/ops', 'packages/moltbook', 'packages/backup', 'apps/api', 'apps/cli'];
 const stamp = path.join(root, 'apps/api/dist/.build-stamp');
 const ifStale = process.argv.includes('--if-stale');
 

@@ -10,6 +10,7 @@ import type { TestDatabase } from './db.ts';
 
 export const API_TOKEN = 'test-api-token-0123456789abcdef';
 export const HEARTBEAT_TOKEN = 'test-heartbeat-token-0123456789ab';
+export const VIEWER_TOKEN = 'test-viewer-token-0123456789abcdef';
 
 export interface TestApp {
   url: string;
@@ -59,6 +60,8 @@ export async function startTestApp(
     keepAliveMs?: number;
     scheduler?: AppDeps['scheduler'];
     slack?: { signingSecret?: string };
+    consolePages?: { slug: string; title: string; apiPath: string }[];
+    consoleNow?: () => number;
     authFailuresPerMinute?: number;
     trustProxy?: boolean | number | string;
     backups?: BackupApi;
@@ -91,6 +94,7 @@ export async function startTestApp(
     scheduler: options.scheduler,
     slack: { signingSecret: options.slack?.signingSecret },
     eventStream: { horizon, maxStreams: options.maxStreams, keepAliveMs: options.keepAliveMs },
+    console: { viewerToken: VIEWER_TOKEN, pages: options.consolePages, now: options.consoleNow },
   });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));

@@ -19,6 +19,8 @@ import { missionRoutes } from './routes/missions.ts';
 import { policyRoutes } from './routes/policy.ts';
 import { stepRoutes } from './routes/steps.ts';
 import { heartbeatRoutes } from './routes/heartbeat.ts';
+import { stepRunRoutes } from './routes/stepRuns.ts';
+import { consoleGateway, consoleRoutes, type ConsoleOptions } from './console/router.ts';
 import { workloadRoutes } from './routes/workloads.ts';
 import { backupRoutes, httpMetrics, metricsRoute, type BackupApi } from './routes/observability.ts';
 import { catalogRoutes } from './routes/catalog.ts';
@@ -42,6 +44,8 @@ export interface AppDeps {
   backups?: BackupApi;
   /** The live event stream's horizon and limits; without it the stream answers 503. */
   eventStream?: EventStreamOptions;
+  /** The operator console at /console: the optional read-only token and workloads' pages. */
+  console?: Omit<ConsoleOptions, 'apiToken'>;
   slack?: SlackOptions;
 }
 
@@ -72,6 +76,7 @@ export function createApp(deps: AppDeps): Express {
   missionRoutes(api, deps.ops);
   policyRoutes(api, deps.ops);
   stepRoutes(api, deps.ops);
+  stepRunRoutes(api, deps.ops);
   scheduleRoutes(api, deps);
   controlRoutes(api, deps.ops, deps);
   slackRoutes(api, deps.ops, deps.slack ?? {});
@@ -91,6 +96,11 @@ export function createApp(deps: AppDeps): Express {
     handler: () => (document ??= buildOpenApi(registry.routes, { title: 'opsloop API', version: API_VERSION, description: 'Closed-loop operations API. Interactive reference at /docs.' })),
   });
 
+  // Workloads add console pages the same way they add routes: by registering them.
+  const workloadPages = (deps.ops.workloads ?? []).flatMap((w) => w.consolePages ?? []);
+  const consoleOptions = { apiToken: deps.tokens.apiToken, loginThrottle: throttle, ...deps.console, pages: [...workloadPages, ...(deps.console?.pages ?? [])] };
+  app.use(consoleGateway(consoleOptions));
+  app.use(consoleRoutes(consoleOptions));
   app.use(root.express);
   app.use(api.express);
   app.use(docsRoutes());

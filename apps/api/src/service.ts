@@ -133,6 +133,7 @@ export async function startService(config: Config, logger: Logger, overrides: { 
     heartbeat,
     scheduler,
     readiness: { notReadyReason: () => (phase === 'ready' ? undefined : phase) },
+    console: { viewerToken: config.OPS_VIEWER_TOKEN },
     metrics,
     metricsToken: config.METRICS_TOKEN,
     backups: {

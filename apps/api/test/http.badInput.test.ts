@@ -132,6 +132,19 @@ const ROUTE_CASES: Record<string, RouteCases> = {
   'GET /api/ops/missions': { cases: [...listCases, { name: 'status unknown', query: '?status=nope' }] },
   'GET /api/ops/proposals/:id': { cases: [{ name: 'not a UUID', params: { id: 'abc' } }] },
   'GET /api/ops/missions/:id': { cases: [{ name: 'not a UUID', params: { id: 'abc' } }] },
+  'GET /api/ops/missions/:id/runs': { cases: [{ name: 'not a UUID', params: { id: 'abc' } }, { name: 'NUL in id', params: { id: 'a%00b' } }] },
+  'POST /api/ops/policy/:key/check': {
+    params: { key: 'daily_quotas' },
+    cases: [
+      { name: 'unknown key', params: { key: 'nope' } },
+      { name: 'NUL in key', params: { key: 'daily%00quotas' } },
+      { name: 'wrong type', body: json({ value: { 'x.post': 'ten' } }) },
+      { name: 'NUL in a value string', body: `{"value":{"x.post${NUL}":1}}` },
+      { name: 'no value', body: '{}' },
+      { name: 'unknown field', body: json({ value: {}, changedBy: 'x' }) },
+      { name: 'deep value', body: `{"value":${deepArray}}` },
+    ],
+  },
   'POST /api/ops/proposals/:id/approve': {
     cases: [{ name: 'NUL in by', body: json({ by: 'PLACEHOLDER' }).replace('PLACEHOLDER', `a${NUL}`) }, { name: 'lone surrogate in by', body: `{"by":"a${LONE_SURROGATE}"}` }, deepBody],
   },
@@ -144,6 +157,7 @@ const ROUTE_CASES: Record<string, RouteCases> = {
       { name: 'since_id negative', query: '?since_id=-1' },
       { name: 'since_id huge', query: '?since_id=1e400' },
       { name: 'trace_id not a UUID', query: '?trace_id=x' },
+      { name: 'latest not a boolean', query: '?latest=yes' },
       { name: 'limit too large', query: '?limit=100000' },
     ],
   },
@@ -289,7 +303,9 @@ function discoverRoutes(app: Express): string[] {
     }
   };
   walk((app as unknown as { router: { stack: Layer[] } }).router.stack, '');
-  return [...new Set(found)].sort();
+  // The console's HTML pages are not API: console.auth.test.ts covers them (its
+  // /console/api/* gateway leads to these same API routes).
+  return [...new Set(found)].filter((r) => !/^[A-Z]+ \/console(\/|$)/.test(r)).sort();
 }
 
 /** The error codes the README documents (its "Error codes" table). */

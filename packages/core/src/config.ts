@@ -68,6 +68,7 @@ export const configSchema = z
 
     OPS_API_TOKEN: optionalSecret,
     HEARTBEAT_TOKEN: optionalSecret,
+    OPS_VIEWER_TOKEN: optionalSecret,
     OPS_TIMEZONE: timeZone.default('Asia/Tokyo'),
     TRUST_PROXY: trustProxy,
     /** Failed authentications per client address per minute before 429. */
@@ -113,6 +114,9 @@ export const configSchema = z
     BACKUP_S3_FORCE_PATH_STYLE: bool.default(true),
   })
   .superRefine((c, ctx) => {
+    // A viewer token that equals the API token would make viewers operators.
+    if (c.OPS_VIEWER_TOKEN !== undefined && c.OPS_VIEWER_TOKEN.length < 24) ctx.addIssue({ code: 'custom', path: ['OPS_VIEWER_TOKEN'], message: 'must be at least 24 characters' });
+    else if (c.OPS_VIEWER_TOKEN !== undefined && c.OPS_VIEWER_TOKEN === c.OPS_API_TOKEN) ctx.addIssue({ code: 'custom', path: ['OPS_VIEWER_TOKEN'], message: 'must differ from OPS_API_TOKEN' });
     if (c.BACKUP_S3_BUCKET && (!c.BACKUP_S3_ACCESS_KEY_ID || !c.BACKUP_S3_SECRET_ACCESS_KEY)) {
       ctx.addIssue({ code: 'custom', path: ['BACKUP_S3_BUCKET'], message: 'needs BACKUP_S3_ACCESS_KEY_ID and BACKUP_S3_SECRET_ACCESS_KEY' });
     }

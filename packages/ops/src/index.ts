@@ -57,5 +57,6 @@ export * from './control/reactions.ts';
 export * from './control/history.ts';
 export * from './stream/eventHorizon.ts';
 export * from './stream/readStreamEvents.ts';
+export * from './queries/stepRuns.ts';
 export * from './slack/approvalMessages.ts';
 export * from './slack/interactions.ts';

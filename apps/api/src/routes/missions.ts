@@ -12,6 +12,7 @@ export const eventsQuery = z.object({
   trace_id: z.uuid().optional(),
   mission_id: z.uuid().optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
+  latest: z.enum(['true', 'false']).optional().meta({ description: 'true: the newest `limit` matching events (still oldest first), for a tail' }),
 });
 
 export function missionRoutes(g: RouteGroup, ops: ProposalDeps): void {
@@ -49,7 +50,7 @@ export function missionRoutes(g: RouteGroup, ops: ProposalDeps): void {
     auth: 'read',
     query: eventsQuery,
     responses: { 200: { description: 'A page of events', schema: z.object({ items: z.array(row), nextSinceId: z.number().nullable() }).loose() } },
-    handler: ({ query: q }) => listEvents(ops.prisma, { kind: q.kind, sinceId: q.since_id, traceId: q.trace_id, missionId: q.mission_id, limit: q.limit }),
+    handler: ({ query: q }) => listEvents(ops.prisma, { kind: q.kind, sinceId: q.since_id, traceId: q.trace_id, missionId: q.mission_id, limit: q.limit, latest: q.latest === 'true' }),
   });
 
   g.add({

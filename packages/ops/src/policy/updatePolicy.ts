@@ -23,8 +23,12 @@ async function writableDefinition(deps: PolicyDeps, key: string): Promise<Policy
   return lookup.hasSkill(key) ? deps.policy.registry.definitionOf(key) : undefined;
 }
 
-/** Validates `value` against the key's schema, stores it and writes `policy:changed`. */
-export async function updatePolicy(deps: PolicyDeps, key: string, value: unknown, changedBy?: string): Promise<{ key: string; value: unknown; updatedAt: Date }> {
+/**
+ * The value `updatePolicy` would store for `key` (parsed by the key's schema, defaults
+ * applied), or a ValidationError naming each wrong field. Changes nothing: the console's
+ * editor checks with it before saving.
+ */
+export async function checkPolicyValue(deps: PolicyDeps, key: string, value: unknown): Promise<{ definition: PolicyKeyDefinition; value: unknown }> {
   const definition = await writableDefinition(deps, key);
   if (!definition) {
     throw new ValidationError('Unknown policy key', [
@@ -33,16 +37,22 @@ export async function updatePolicy(deps: PolicyDeps, key: string, value: unknown
   }
   const parsed = definition.schema.safeParse(value);
   if (!parsed.success) throw ValidationError.fromZod(parsed.error, ['value'], `Invalid value for policy ${key}`);
+  return { definition, value: parsed.data };
+}
+
+/** Validates `value` against the key's schema, stores it and writes `policy:changed`. */
+export async function updatePolicy(deps: PolicyDeps, key: string, value: unknown, changedBy?: string): Promise<{ key: string; value: unknown; updatedAt: Date }> {
+  const { definition, value: checked } = await checkPolicyValue(deps, key, value);
   const now = deps.clock.now();
   return inTransaction(deps.prisma, async (tx) => {
     const old = await tx.opsPolicy.findUnique({ where: { key }, select: { value: true } });
     const row = await tx.opsPolicy.upsert({
       where: { key },
-      create: { key, value: parsed.data as object, description: definition.description, updatedAt: now, lastValidValue: parsed.data as object, lastValidAt: now },
-      update: { value: parsed.data as object, updatedAt: now, lastValidValue: parsed.data as object, lastValidAt: now },
+      create: { key, value: checked as object, description: definition.description, updatedAt: now, lastValidValue: checked as object, lastValidAt: now },
+      update: { value: checked as object, updatedAt: now, lastValidValue: checked as object, lastValidAt: now },
     });
     await writeEvents(tx, [
-      { kind: 'policy:changed', source: 'policy', payload: { key, old: old?.value ?? null, new: parsed.data, changedBy: changedBy ?? null }, createdAt: now },
+      { kind: 'policy:changed', source: 'policy', payload: { key, old: old?.value ?? null, new: checked, changedBy: changedBy ?? null }, createdAt: now },
     ]);
     return { key: row.key, value: row.value, updatedAt: row.updatedAt };
   });

@@ -7,7 +7,7 @@ export function eventView<T extends { id: bigint }>(e: T): Omit<T, 'id'> & { id:
 
 export async function listEvents(
   db: DbClient,
-  f: { kind?: string; sinceId?: number; traceId?: string; missionId?: string; limit: number },
+  f: { kind?: string; sinceId?: number; traceId?: string; missionId?: string; limit: number; /** The newest `limit` instead of the oldest. */ latest?: boolean },
 ) {
   const rows = await db.opsEvent.findMany({
     where: {
@@ -16,9 +16,10 @@ export async function listEvents(
       ...(f.traceId ? { traceId: f.traceId } : {}),
       ...(f.missionId ? { missionId: f.missionId } : {}),
     },
-    orderBy: { id: 'asc' },
+    orderBy: { id: f.latest ? 'desc' : 'asc' },
     take: f.limit,
   });
+  if (f.latest) rows.reverse();
   const items = rows.map(eventView);
   return { items, nextSinceId: items.length ? items[items.length - 1]!.id : (f.sinceId ?? null) };
 }

@@ -19,6 +19,7 @@ export async function workersStatus(prisma: PrismaClient, now: Date) {
   return {
     last24h: Object.fromEntries(byStatus.map((r) => [r.status, r.count])),
     queueDepthByKind: Object.fromEntries(queue.map((q) => [q.kind, q.depth])),
+    queueByKind: queue.map((q) => ({ kind: q.kind, depth: q.depth, oldestQueuedAgeSeconds: Math.max(0, Math.round((now.getTime() - q.oldest_run_after.getTime()) / 1000)) })),
     oldestQueuedAgeSeconds: oldest ? Math.max(0, Math.round((now.getTime() - oldest.getTime()) / 1000)) : null,
     activeLeases: leases.map((l) => ({ workerId: l.worker, leases: l.leases, earliestExpiry: l.earliest_expiry })),
     /** Each process's latest system sample (live, or gone after 3 silent minutes). */
