@@ -8,6 +8,7 @@ import { registerPolicyCommands } from './commands/policy.ts';
 import { registerTriggerCommands } from './commands/triggers.ts';
 import { registerReportCommands } from './commands/reports.ts';
 import { registerDbCommands } from './commands/db.ts';
+import { registerBackupCommands } from './commands/backups.ts';
 
 /** One module per command group registers its commands here; nothing else defines commands. */
 const GROUPS = [
@@ -18,6 +19,7 @@ const GROUPS = [
   registerTriggerCommands,
   registerReportCommands,
   registerDbCommands,
+  registerBackupCommands,
 ];
 
 export function createProgram(ctx: CliContext): Command {

@@ -38,6 +38,8 @@ export function moltbookWorkload(connection?: MoltbookConnection): Workload {
     stepKinds: MOLTBOOK_STEP_KINDS,
     policyKeys: MOLTBOOK_POLICY_KEYS,
     summarySections: [moltbookSummarySection],
+    // The operator view (breaker, pacing, challenges, replies today, watched posts).
+    consolePages: [{ slug: 'moltbook', title: 'Moltbook', apiPath: '/moltbook' }],
     metrics(registry) {
       metrics = registerMoltbookMetrics(registry as Registry);
     },

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createLogger, loadConfig, ConfigError } from '@opsloop/core';
+import { createLogger, loadConfig, ConfigError, type Config } from '@opsloop/core';
 import { migrate, rollback, seed, startEmbeddedPostgres } from '@opsloop/db';
 import { emit, type CliContext } from '../context.ts';
 import { CliError, EXIT } from '../exitCodes.ts';
@@ -39,7 +39,8 @@ function toVersion(arg: string | undefined): number | undefined {
   return Number(arg);
 }
 
-async function withDatabase<T>(ctx: CliContext, fn: (url: string, logger: ReturnType<typeof createLogger>) => Promise<T>): Promise<T> {
+/** Runs `fn` on DATABASE_URL, or on the embedded cluster under DATA_DIR (started, then stopped). */
+export async function withDatabase<T>(ctx: CliContext, fn: (url: string, logger: ReturnType<typeof createLogger>, config: Config) => Promise<T>): Promise<T> {
   let config;
   try {
     config = loadConfig(ctx.env);
@@ -51,9 +52,9 @@ async function withDatabase<T>(ctx: CliContext, fn: (url: string, logger: Return
   const logger = createLogger({ level: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, name: 'opsloop-db', destination: process.stderr });
   const embedded = config.DATABASE_URL
     ? undefined
-    : await startEmbeddedPostgres({ dataDir: `${config.DATA_DIR}/postgres`, port: config.EMBEDDED_PG_PORT, logger });
+    : await startEmbeddedPostgres({ dataDir: `${config.DATA_DIR}/postgres`, port: config.EMBEDDED_PG_PORT, logger, rootFallbackDir: config.EMBEDDED_PG_ROOT_DIR });
   try {
-    return await fn(config.DATABASE_URL ?? embedded!.url, logger);
+    return await fn(config.DATABASE_URL ?? embedded!.url, logger, config);
   } finally {
     await embedded?.stop();
   }
