@@ -3,7 +3,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type * as S3 from '@aws-sdk/client-s3';
 import { MANIFEST_FILE } from './types.ts';
 
 /**
@@ -78,15 +78,22 @@ export interface S3Options {
 }
 
 export function s3Destination(o: S3Options): BackupDestination {
-  const client = new S3Client({
-    endpoint: o.endpoint,
-    region: o.region ?? 'auto',
-    forcePathStyle: o.forcePathStyle ?? true,
-    credentials: { accessKeyId: o.accessKeyId, secretAccessKey: o.secretAccessKey },
-    // R2 and MinIO do not all accept the SDK's streaming (aws-chunked) checksums.
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  // The SDK (~20 MB resident) is loaded on first use: a process that never backs up to
+  // S3 in its lifetime (most replicas, most of the day) does not carry it.
+  let sdk: Promise<{ client: S3.S3Client; s3: typeof S3 }> | undefined;
+  const load = () =>
+    (sdk ??= import('@aws-sdk/client-s3').then((s3) => ({
+      s3,
+      client: new s3.S3Client({
+        endpoint: o.endpoint,
+        region: o.region ?? 'auto',
+        forcePathStyle: o.forcePathStyle ?? true,
+        credentials: { accessKeyId: o.accessKeyId, secretAccessKey: o.secretAccessKey },
+        // R2 and MinIO do not all accept the SDK's streaming (aws-chunked) checksums.
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+      }),
+    })));
   const prefix = (o.prefix ?? 'opsloop-backups').replace(/\/+$/, '');
   const key = (name: string, file: string) => `${prefix}/${name}/${file}`;
   return {
@@ -95,19 +102,22 @@ export function s3Destination(o: S3Options): BackupDestination {
     location: (name) => `s3://${o.bucket}/${prefix}/${name}/`,
     async put(name, file, localPath) {
       const { size } = await fsp.stat(localPath);
+      const { client, s3 } = await load();
       await client.send(
-        new PutObjectCommand({ Bucket: o.bucket, Key: key(name, file), Body: fs.createReadStream(localPath), ContentLength: size }),
+        new s3.PutObjectCommand({ Bucket: o.bucket, Key: key(name, file), Body: fs.createReadStream(localPath), ContentLength: size }),
       );
     },
     async read(name, file) {
-      const out = await client.send(new GetObjectCommand({ Bucket: o.bucket, Key: key(name, file) }));
+      const { client, s3 } = await load();
+      const out = await client.send(new s3.GetObjectCommand({ Bucket: o.bucket, Key: key(name, file) }));
       return out.Body as Readable;
     },
     async list() {
+      const { client, s3 } = await load();
       const names: string[] = [];
       let token: string | undefined;
       do {
-        const page = await client.send(new ListObjectsV2Command({ Bucket: o.bucket, Prefix: `${prefix}/`, ContinuationToken: token }));
+        const page = await client.send(new s3.ListObjectsV2Command({ Bucket: o.bucket, Prefix: `${prefix}/`, ContinuationToken: token }));
         for (const obj of page.Contents ?? []) {
           const rest = obj.Key!.slice(prefix.length + 1);
           const [name, file] = rest.split('/');
@@ -118,12 +128,13 @@ export function s3Destination(o: S3Options): BackupDestination {
       return names.sort();
     },
     async remove(name) {
+      const { client, s3 } = await load();
       let token: string | undefined;
       do {
-        const page = await client.send(new ListObjectsV2Command({ Bucket: o.bucket, Prefix: `${prefix}/${name}/`, ContinuationToken: token }));
+        const page = await client.send(new s3.ListObjectsV2Command({ Bucket: o.bucket, Prefix: `${prefix}/${name}/`, ContinuationToken: token }));
         // Manifest first: a half-deleted backup must not look complete.
         const keys = (page.Contents ?? []).map((c) => c.Key!).sort((a, b) => Number(b.endsWith(MANIFEST_FILE)) - Number(a.endsWith(MANIFEST_FILE)));
-        for (const k of keys) await client.send(new DeleteObjectCommand({ Bucket: o.bucket, Key: k }));
+        for (const k of keys) await client.send(new s3.DeleteObjectCommand({ Bucket: o.bucket, Key: k }));
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token);
     },
