@@ -5,7 +5,7 @@ import { fork } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
+import { intakeLoad } from './intakeLoad.ts';
 
 const [seconds = 10, connections = 50] = process.argv.slice(2).map(Number);
 const token = 'bench-token-0123456789abcdefgh';
@@ -21,22 +21,7 @@ const base = await new Promise<string>((resolve, reject) => {
   child.once('exit', (code) => reject(new Error(`server exited ${code}`)));
 });
 
-let n = 0;
-const result = await autocannon({
-  url: `${base}/api/ops/proposal`,
-  method: 'POST',
-  connections,
-  duration: seconds,
-  headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-  requests: [
-    {
-      setupRequest: (req) => ({
-        ...req,
-        body: JSON.stringify({ title: `intake ${n++}`, skill: 'ops_internal', steps: [{ kind: 'ops.noop', params: {} }, { kind: 'ops.noop', params: {} }] }),
-      }),
-    },
-  ],
-});
+const result = await intakeLoad(base, token, seconds, connections);
 child.send('report');
 const { approved, cpuMs } = await new Promise<{ approved: number; cpuMs: number }>((resolve) => child.once('message', (m) => resolve(m as { approved: number; cpuMs: number })));
 process.stdout.write(

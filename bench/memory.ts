@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
+import { intakeLoad } from './intakeLoad.ts';
 import { benchDatabase } from './db.ts';
 
 const [seconds = 10, connections = 50] = process.argv.slice(2).map(Number);
@@ -41,22 +41,7 @@ for (let i = 0; ; i++) {
 await sleep(5000);
 const idle = rssMb('VmRSS');
 
-let n = 0;
-const result = await autocannon({
-  url: `${base}/api/ops/proposal`,
-  method: 'POST',
-  connections,
-  duration: seconds,
-  headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-  requests: [
-    {
-      setupRequest: (req) => ({
-        ...req,
-        body: JSON.stringify({ title: `memory ${n++}`, skill: 'ops_internal', steps: [{ kind: 'ops.noop', params: {} }, { kind: 'ops.noop', params: {} }] }),
-      }),
-    },
-  ],
-});
+const result = await intakeLoad(base, token, seconds, connections);
 const afterLoad = rssMb('VmRSS');
 const peak = rssMb('VmHWM');
 await sleep(10_000); // the in-process worker drains the missions the load created
