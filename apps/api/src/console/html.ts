@@ -55,7 +55,7 @@ export function duration(ms: number | null | undefined): string {
 const TONE: Record<string, string> = {
   succeeded: 'ok', approved: 'ok', ok: 'ok', on: 'ok', enabled: 'ok', done: 'ok', delivered: 'ok', proposed: 'ok', completed: 'ok',
   running: 'info', queued: 'info', waiting: 'muted', pending: 'warn', partial: 'warn', skipped: 'muted', expired: 'muted', off: 'muted', disabled: 'muted',
-  failed: 'bad', rejected: 'bad', cancelled: 'muted', dead: 'bad', error: 'bad', invalid: 'bad', open: 'bad',
+  failed: 'bad', rejected: 'bad', cancelled: 'muted', dead: 'bad', error: 'bad', invalid: 'bad', open: 'bad', never: 'bad',
 };
 
 /** A status always carries its word; the colour only repeats it. */

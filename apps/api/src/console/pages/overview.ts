@@ -36,13 +36,14 @@ export function toggleButton(ctx: PageContext, key: string, value: Record<string
 }
 
 export async function overviewPage({ api, ctx }: PageRequest): Promise<SafeHtml> {
-  const [policy, workers, heartbeat, summary, pending, alerts] = await Promise.all([
+  const [policy, workers, heartbeat, summary, pending, alerts, backups] = await Promise.all([
     api.get<{ items: PolicyItem[] }>('/policy'),
     api.get<WorkersStatus>('/workers/status'),
     api.get<{ heartbeat: Heartbeat | null }>('/heartbeat/last'),
     api.get<Record<string, unknown>>('/summary/daily'),
     api.get<Page<Proposal>>('/proposals?status=pending&limit=5'),
     api.get<{ items: Alert[] }>('/alerts?limit=5'),
+    api.get<{ lastSuccessful: { name: string; finishedAt: string; sizeBytes: number; location: string | null } | null }>('/backups'),
   ]);
 
   const controls = orNote(policy, 'Policy', ({ items }) => {
@@ -120,6 +121,16 @@ ${table(Array.isArray(h.results) ? h.results : [], [
     ], 'No alerts.'),
   );
 
+  // "Last backup: never" must be visible, not discovered weeks later.
+  const lastBackup =
+    !backups.ok && backups.status === 404
+      ? html`<div class="empty">Backups are not configured in this process.</div>`
+      : orNote(backups, 'Backups', ({ lastSuccessful: b }) =>
+          b
+            ? html`<p>${badge('succeeded')} ${time(b.finishedAt)}</p><p class="muted"><code>${b.name}</code> · ${(b.sizeBytes / 1048576).toFixed(1)} MB · ${b.location ?? ''}</p>`
+            : html`<p>${badge('never')} No backup has succeeded yet.</p>`,
+        );
+
   return layout(ctx, {
     title: 'Overview',
     active: '/console',
@@ -130,6 +141,7 @@ ${card('Queue', queue, { id: 'queue' })}
 ${card('Last heartbeat', beat, { id: 'heartbeat' })}
 ${card('Today', today, { id: 'today' })}
 ${card('Recent alerts', openAlerts, { id: 'alerts' })}
+${card('Last backup', lastBackup, { id: 'backup' })}
 </div>`,
   });
 }
