@@ -2,21 +2,10 @@ import { html, badge, jsonInline, table, time, type SafeHtml } from '../html.ts'
 import { action, card, layout } from '../layout.ts';
 import type { PageRequest } from '../router.ts';
 import { orNote } from './common.ts';
-import type { Alert } from './types.ts';
+import type { TriggerRuleView } from '@opsloop/ops';
+import type { Alert, AsJson } from './types.ts';
 
-interface TriggerRule {
-  id: string;
-  name: string;
-  description: string | null;
-  event_kind: string;
-  condition: unknown;
-  cooldown_minutes: number;
-  proposal_template: unknown;
-  enabled: boolean;
-  fire_count: number;
-  last_fired_at: string | null;
-  cooldown_until: string | null;
-}
+type TriggerRule = AsJson<TriggerRuleView>;
 interface Reaction {
   id: number;
   event_id: number;

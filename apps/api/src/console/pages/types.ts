@@ -1,3 +1,6 @@
+/** A domain view as the JSON API sends it: dates become ISO strings. */
+export type AsJson<T> = { [K in keyof T]: T[K] extends Date ? string : T[K] extends Date | null ? string | null : T[K] };
+
 /** The API's JSON as the console reads it (only the fields it shows). */
 export interface Proposal {
   id: string;
