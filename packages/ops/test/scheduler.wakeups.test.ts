@@ -202,7 +202,11 @@ describe('catch-up after downtime', () => {
     clock.set('2026-01-02T21:20:00Z');
     const replicas = ['b', 'c', 'd'].map((name) => replica(clock, { jobs, internalJobs, runner: `replica-${name}` }));
     const started = await Promise.all(replicas.map((r) => r.s.start()));
-    expect(started.flat().map((o) => o.outcome).sort()).toEqual(['succeeded', 'taken', 'taken']);
+    // One replica runs it. The others either lose the claim (`taken`) or, starting a moment
+    // later, already see the tick recorded and have nothing to catch up (no outcome).
+    const outcomes = started.flat().map((o) => o.outcome);
+    expect(outcomes.filter((o) => o === 'succeeded')).toHaveLength(1);
+    expect(outcomes.every((o) => o === 'succeeded' || o === 'taken')).toBe(true);
     expect(runs).toEqual(['ops-daily-summary@2026-01-02T21:00:00.000Z/catch_up']);
     const summaryRows = await db.prisma.opsScheduleRun.findMany({ where: { jobName: 'ops-daily-summary' }, orderBy: { scheduledFor: 'asc' } });
     expect(summaryRows.map((r) => [r.scheduledFor.toISOString(), r.cause, r.outcome])).toEqual([
