@@ -7,8 +7,12 @@
  * every attempt is visible in our logs. The API key is sent only as the SDK's bearer
  * header: it never appears in a log line or in a thrown error, even when a server
  * echoes it back in an error message.
+ *
+ * The SDK is imported on the first call, not at start-up: it is about 10 MB of resident
+ * memory that a service without an API key, or one that has not promoted an insight yet,
+ * does not need.
  */
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import { backoffDelayMs, sleep as realSleep, systemClock, type Clock, type Logger } from '@opsloop/core';
 
 export interface LlmUsage {
@@ -107,21 +111,26 @@ export function createLlmClient(options: LlmClientOptions): LlmClient | undefine
   const random = options.random ?? Math.random;
   const clock = options.clock ?? systemClock;
   const logger = options.logger;
-  // Every option the SDK would otherwise read from process.env is passed explicitly:
-  // the config module stays the only reader of the environment.
-  const openai = new OpenAI({
-    apiKey,
-    baseURL: options.baseUrl ?? DEFAULT_BASE_URL,
-    organization: null,
-    project: null,
-    webhookSecret: null,
-    timeout: options.timeoutMs ?? 20_000,
-    maxRetries: 0,
-    logLevel: 'off',
-  });
+  let sdk: Promise<{ Sdk: typeof OpenAI; openai: OpenAI }> | undefined;
+  const loadSdk = () =>
+    (sdk ??= import('openai').then(({ default: Sdk }) => ({
+      Sdk,
+      // Every option the SDK would otherwise read from process.env is passed explicitly:
+      // the config module stays the only reader of the environment.
+      openai: new Sdk({
+        apiKey,
+        baseURL: options.baseUrl ?? DEFAULT_BASE_URL,
+        organization: null,
+        project: null,
+        webhookSecret: null,
+        timeout: options.timeoutMs ?? 20_000,
+        maxRetries: 0,
+        logLevel: 'off',
+      }),
+    })));
   const redact = (text: string) => redactSecrets(text, apiKey);
 
-  async function attempt(request: LlmRequest): Promise<LlmCompletion> {
+  async function attempt(openai: OpenAI, request: LlmRequest): Promise<LlmCompletion> {
     const response = await openai.chat.completions.create(
       {
         model: options.model,
@@ -152,12 +161,13 @@ export function createLlmClient(options: LlmClientOptions): LlmClient | undefine
   return {
     model: options.model,
     async complete(request) {
+      const { Sdk, openai } = await loadSdk();
       for (let n = 0; ; n++) {
         if (request.signal?.aborted) throw new LlmError('aborted', 'LLM call aborted', n);
         try {
-          return await attempt(request);
+          return await attempt(openai, request);
         } catch (error) {
-          const failure = classify(error, redact, clock);
+          const failure = classify(Sdk, error, redact, clock);
           const attempts = n + 1;
           const retryAfterTooLong = failure.retryAfterMs !== undefined && failure.retryAfterMs > maxRetryAfterMs;
           if (!RETRYABLE.has(failure.code) || n >= maxRetries || retryAfterTooLong || request.signal?.aborted) {
@@ -186,12 +196,12 @@ interface Failure {
 }
 
 /** Maps an SDK (or our own) error to a code and a message that is safe to log. */
-function classify(error: unknown, redact: (text: string) => string, clock: Clock): Failure {
+function classify(Sdk: typeof OpenAI, error: unknown, redact: (text: string) => string, clock: Clock): Failure {
   if (error instanceof LlmError) return { code: error.code, message: redact(error.message), status: error.status };
-  if (error instanceof OpenAI.APIUserAbortError) return { code: 'aborted', message: 'aborted' };
-  if (error instanceof OpenAI.APIConnectionTimeoutError) return { code: 'timeout', message: 'request timed out' };
-  if (error instanceof OpenAI.APIConnectionError) return { code: 'connection', message: `connection error: ${redact(error.message)}` };
-  if (error instanceof OpenAI.APIError) {
+  if (error instanceof Sdk.APIUserAbortError) return { code: 'aborted', message: 'aborted' };
+  if (error instanceof Sdk.APIConnectionTimeoutError) return { code: 'timeout', message: 'request timed out' };
+  if (error instanceof Sdk.APIConnectionError) return { code: 'connection', message: `connection error: ${redact(error.message)}` };
+  if (error instanceof Sdk.APIError) {
     const status = error.status;
     const message = `HTTP ${status ?? '?'}: ${redact(error.message)}`;
     if (status === 429) return { code: 'rate_limited', message, status, retryAfterMs: retryAfterMs(error.headers, clock) };
