@@ -45,7 +45,7 @@ export async function claimSteps(deps: Pick<OpsDeps, 'pool' | 'clock' | 'observe
 
 /**
  * claimSteps, and whether claimable steps were left behind (`more`): the claim picks
- * one row beyond `max` to know. The in-process worker uses it to claim again or wake a
+ * one row beyond `max` to know, and counts a picked step it could not see (see CLAIM_SQL). The in-process worker uses it to claim again or wake a
  * peer only when there is something to take, instead of on speculation.
  */
 export async function claimBatch(deps: Pick<OpsDeps, 'pool' | 'clock' | 'observer'>, o: ClaimOptions): Promise<{ steps: ClaimedStep[]; more: boolean }> {
@@ -56,10 +56,12 @@ export async function claimBatch(deps: Pick<OpsDeps, 'pool' | 'clock' | 'observe
     text: CLAIM_SQL,
     values: [o.kinds, now, o.max, o.workerId, o.leaseSeconds ?? null],
   });
+  // One row even when nothing was claimed (id null), to carry `more`.
   const more = rows[0]?.more === true;
-  for (const row of rows) delete row.more;
-  if (rows.length) deps.observer?.stepsClaimed(rows, now);
-  return { steps: rows, more };
+  const steps = rows.filter((row) => row.id !== null);
+  for (const row of steps) delete row.more;
+  if (steps.length) deps.observer?.stepsClaimed(steps, now);
+  return { steps, more };
 }
 
 // $1 kinds, $2 now, $3 max, $4 worker id, $5 lease seconds (null: the policy's).
@@ -100,8 +102,14 @@ export const CLAIM_SQL = `
            jsonb_build_object('kind', kind, 'attempt', attempts, 'workerId', $4::text), $2::timestamptz
     FROM claimed
   )
-  SELECT id, mission_id AS "missionId", position, kind, skill, params, attempts AS attempt, max_attempts AS "maxAttempts",
-         timeout_seconds AS "timeoutSeconds", lease_token AS "leaseToken", lease_expires_at AS "leaseExpiresAt",
-         (SELECT seconds FROM lease) AS "leaseSeconds", trace_id AS "traceId", run_after AS "runAfter",
-         (SELECT count(*) FROM picked) > $3::int AS more
-  FROM claimed ORDER BY run_after, id`;
+  -- "more": picked rows that were not claimed. Usually the one row beyond $3; but the pick
+  -- is VOLATILE and reads with a newer snapshot than this statement's, so it can also lock
+  -- a step committed after this statement began, which the UPDATE above cannot see and
+  -- leaves queued. Its NOTIFY may have gone to a peer that skipped it (our lock), so the
+  -- caller must claim again rather than wait for the poll.
+  SELECT c.id, c.mission_id AS "missionId", c.position, c.kind, c.skill, c.params, c.attempts AS attempt, c.max_attempts AS "maxAttempts",
+         c.timeout_seconds AS "timeoutSeconds", c.lease_token AS "leaseToken", c.lease_expires_at AS "leaseExpiresAt",
+         (SELECT seconds FROM lease) AS "leaseSeconds", c.trace_id AS "traceId", c.run_after AS "runAfter", m.more
+  FROM (SELECT (SELECT count(*) FROM picked) > (SELECT count(*) FROM claimed) AS more) m
+  LEFT JOIN claimed c ON true
+  ORDER BY c.run_after, c.id`;
