@@ -45,8 +45,9 @@ export async function claimSteps(deps: Pick<OpsDeps, 'pool' | 'clock' | 'observe
 
 /**
  * claimSteps, and whether claimable steps were left behind (`more`): the claim picks
- * one row beyond `max` to know, and counts a picked step it could not see (see CLAIM_SQL). The in-process worker uses it to claim again or wake a
- * peer only when there is something to take, instead of on speculation.
+ * one row beyond `max` to know, and counts a picked step it could not see (see
+ * CLAIM_SQL). The in-process worker uses it to claim again or wake a peer only when
+ * there is something to take, instead of on speculation.
  */
 export async function claimBatch(deps: Pick<OpsDeps, 'pool' | 'clock' | 'observer'>, o: ClaimOptions): Promise<{ steps: ClaimedStep[]; more: boolean }> {
   if (o.kinds.length === 0 || o.max <= 0) return { steps: [], more: false };
