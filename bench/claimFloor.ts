@@ -43,7 +43,8 @@ async function measure(name: string): Promise<{ p50: number; p99: number }> {
     const { rows } = await client.query<{ id: string }>({ name, text, values: values() });
     const took = performance.now() - at;
     if (claims) {
-      if (rows.length !== 1) throw new Error(`${name} claimed ${rows.length} steps`);
+      // The claim returns one row with a null id when it takes nothing.
+      if (rows.length !== 1 || !rows[0]!.id) throw new Error(`${name} claimed nothing`);
       // Finished, as a worker would leave it (not timed): the queue stays as short as it is
       // under idle workers.
       await db.pool.query(`UPDATE ops_mission_steps SET status = 'succeeded', lease_token = NULL WHERE id = $1`, [rows[0]!.id]);

@@ -13,9 +13,9 @@ import { createOps } from '../../../test/app.ts';
  * leaving the step to the poll.
  *
  * The step must also be due by the claim's clock: the claim passes its own `now`, and a
- * step's run_after is the database's time of enqueue. That is the case when the
- * claiming replica's clock runs ahead of the database's (replicas on other hosts), so
- * the claim here runs on a clock one minute ahead.
+ * step's run_after is the enqueuing process's time, here taken after the claim read its
+ * clock. Replicas whose clocks differ make that happen in production; the claim here runs
+ * on a clock one minute ahead.
  *
  * The window is forced, not hoped for: in this throwaway database the pick is wrapped
  * in a function that first waits for an advisory lock the test holds.
@@ -42,8 +42,8 @@ afterAll(async () => {
 });
 
 it('a step committed after the claim statement began but picked by it is reported as left behind, then claimed', async () => {
-  // A step already running: on an empty table the claim's UPDATE scans nothing and never
-  // evaluates the pick at all.
+  // A step already running: on an empty table the claim's UPDATE scans nothing, so the
+  // old statement never evaluated the pick and the window could not be reached.
   await createProposal(ops, { title: 'already running', skill: 'ops_internal', steps: [{ kind: 'ops.noop', params: {} }] });
   expect((await claimBatch(ops, { workerId: 'w-snapshot', kinds: ['ops.noop'], max: 5, leaseSeconds: 60 })).steps).toHaveLength(1);
 
@@ -66,6 +66,7 @@ it('a step committed after the claim statement began but picked by it is reporte
     expect(second.steps.map((s) => s.kind)).toEqual(['ops.noop']);
     expect(second.more).toBe(false);
   } finally {
+    await gate.query('ROLLBACK').catch(() => {});
     gate.release();
   }
 });
