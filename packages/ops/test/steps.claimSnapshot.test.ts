@@ -54,7 +54,7 @@ it('a step committed after the claim statement began but picked by it is reporte
     await gate.query('SELECT pg_advisory_xact_lock($1)', [GATE]);
     // The claim takes its snapshot, then waits at the gate inside the pick.
     const claim = claimBatch(aheadByAMinute, { workerId: 'w-snapshot', kinds: ['ops.noop'], max: 5, leaseSeconds: 60 });
-    await waitUntil(async () => (await db.pool.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objid = $1 AND NOT granted`, [GATE])).rowCount === 1);
+    await waitUntil(async () => (await db.pool.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND objid = $1 AND NOT granted`, [GATE])).rowCount === 1);
     await createProposal(ops, { title: 'committed mid-claim', skill: 'ops_internal', steps: [{ kind: 'ops.noop', params: {} }] });
     await gate.query('COMMIT');
 
