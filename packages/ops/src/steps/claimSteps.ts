@@ -55,7 +55,9 @@ export async function claimBatch(deps: Pick<OpsDeps, 'pool' | 'clock' | 'observe
   const { rows } = await deps.pool.query<ClaimedStep & { more?: boolean }>({
     name: 'opsloop_claim_steps',
     text: CLAIM_SQL,
-    values: [o.kinds, now, o.max, o.workerId, o.leaseSeconds ?? null],
+    // A kind named twice would be scanned twice, and the statement's own row locks do not
+    // make SKIP LOCKED skip: the same step would be picked twice and fill two of `max`.
+    values: [[...new Set(o.kinds)], now, o.max, o.workerId, o.leaseSeconds ?? null],
   });
   // One row even when nothing was claimed (id null), to carry `more`.
   const more = rows[0]?.more === true;

@@ -1,0 +1,3 @@
+BEGIN;
+ALTER FUNCTION opsloop_pick_steps(text[], timestamptz, integer) RESET plan_cache_mode;
+COMMIT;
