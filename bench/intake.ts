@@ -4,6 +4,8 @@
 // the warm-up, unmeasured: what a service that has been up for a while does (JIT-compiled
 // code, every pooled connection opened with its statements prepared), not its first
 // second. Every figure, the server's included, covers the measured run only.
+// BENCH_LOG=info: the server writes its one line per request to stdout, as deployed
+// (default: no log lines); BENCH_POOL_SIZE: its pool (default 20).
 import { fork } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';

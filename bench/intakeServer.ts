@@ -3,14 +3,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
-import { silentLogger, systemClock } from '@opsloop/core';
+import { createLogger, silentLogger, systemClock } from '@opsloop/core';
 import { createOpsDeps } from '@opsloop/ops';
 import { createApp } from '@opsloop/api';
 import { benchDatabase } from './db.ts';
 
 const token = process.argv[2]!;
 const { db, close } = await benchDatabase(Number(process.env.BENCH_POOL_SIZE ?? 20));
-const ops = createOpsDeps({ db, clock: systemClock, logger: silentLogger(), timeZone: 'Asia/Tokyo' });
+const ops = createOpsDeps({ db, clock: systemClock, logger: process.env.BENCH_LOG ? createLogger({ level: process.env.BENCH_LOG }) : silentLogger(), timeZone: 'Asia/Tokyo' });
 const logger = ops.logger;
 const app = createApp({
   db,

@@ -119,6 +119,7 @@ describe('heartbeat', () => {
         'recoverStaleSteps',
         'expireStaleProposals',
         'checkOpsHealth',
+        'vacuumQueues',
       ]);
       expect(phases[0]).toMatchObject({ ok: false, error: expect.stringContaining('ops_trigger_rules') });
       expect(phases.slice(1).every((p) => p.ok)).toBe(true);

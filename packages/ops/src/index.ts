@@ -33,6 +33,7 @@ export * from './heartbeat/processReactionQueue.ts';
 export * from './heartbeat/alerts.ts';
 export * from './heartbeat/checkOpsHealth.ts';
 export * from './heartbeat/dailySummary.ts';
+export * from './heartbeat/vacuumQueues.ts';
 export * from './scheduler/loadSchedule.ts';
 export * from './scheduler/scheduler.ts';
 export { nextFireTime, cronProblem, isValidTimeZone } from './scheduler/calendar.ts';

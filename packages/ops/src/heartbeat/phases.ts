@@ -7,6 +7,7 @@ import type { AlertSink } from './alerts.ts';
 import { checkOpsHealth } from './checkOpsHealth.ts';
 import { evaluateTriggers } from './evaluateTriggers.ts';
 import { processReactionQueue } from './processReactionQueue.ts';
+import { vacuumQueues } from './vacuumQueues.ts';
 import type { HeartbeatPhase, PhaseContext } from './runHeartbeat.ts';
 import type { Workload } from '../workload.ts';
 
@@ -32,5 +33,6 @@ export function heartbeatPhases(deps: HeartbeatDeps): HeartbeatPhase[] {
     { name: 'recoverStaleSteps', budgetMs: 3000, run: () => recoverStaleSteps(deps) },
     { name: 'expireStaleProposals', budgetMs: 2000, run: () => expireStaleProposals(deps) },
     { name: 'checkOpsHealth', budgetMs: 10_000, run: () => checkOpsHealth(deps) },
+    { name: 'vacuumQueues', budgetMs: 10_000, run: () => vacuumQueues(deps) },
   ];
 }
