@@ -1,7 +1,7 @@
 // npm run bench:memory -- [seconds=10] [connections=50]
 // RSS of the service started the way it is deployed: the compiled build (npm run build)
-// under plain `node --enable-source-maps apps/api/dist/main.js`, API + scheduler +
-// workers, on a throwaway database. Measured idle after start-up, then after the intake
+// started by railway.json's start command (plain node with its heap ceiling), API +
+// scheduler + workers, on a throwaway database. Measured idle after start-up, then after the intake
 // load of bench:intake (autocannon, POST /api/ops/proposal), then idle again after GC had
 // a chance to run.
 import { spawn } from 'node:child_process';
@@ -20,9 +20,15 @@ if (!fs.existsSync(entry)) throw new Error('no compiled build: run `npm run buil
 const token = 'bench-token-0123456789abcdefgh';
 const { url, close } = await benchDatabase(4);
 const port = 20_000 + Math.floor(Math.random() * 20_000);
-const child = spawn(process.execPath, ['--enable-source-maps', entry], {
+const { startCommand } = JSON.parse(fs.readFileSync(path.join(root, 'railway.json'), 'utf8')).deploy as { startCommand: string };
+// BENCH_NODE_ARGS replaces the command's node options, to compare (e.g. "--enable-source-maps").
+const [, ...deployedArgs] = startCommand.split(' ');
+const args = process.env.BENCH_NODE_ARGS !== undefined ? [...process.env.BENCH_NODE_ARGS.split(' ').filter(Boolean), deployedArgs.at(-1)!] : deployedArgs;
+const child = spawn(process.execPath, args, {
   cwd: root,
-  env: { PATH: process.env.PATH, NODE_ENV: 'production', DATABASE_URL: url, PORT: String(port), HOST: '127.0.0.1', OPS_API_TOKEN: token, HEARTBEAT_TOKEN: token, LOG_LEVEL: 'warn' },
+  env: {
+    PATH: process.env.PATH,
+    NODE_ENV: 'production', DATABASE_URL: url, PORT: String(port), HOST: '127.0.0.1', OPS_API_TOKEN: token, HEARTBEAT_TOKEN: token, LOG_LEVEL: 'warn' },
   stdio: ['ignore', 'ignore', 'inherit'],
 });
 const base = `http://127.0.0.1:${port}`;

@@ -13,10 +13,11 @@ const defaultGraceSeconds = configSchema.parse({}).SHUTDOWN_GRACE_MS / 1000;
 const WATCHDOG_MARGIN_SECONDS = 8; // apps/api/src/shutdown.ts
 
 describe('deploy files', () => {
-  it('railway.json builds, prunes dev dependencies and starts plain node on the compiled entry', () => {
+  it('railway.json builds, prunes dev dependencies and starts plain node on the compiled entry, with its heap ceiling', () => {
     expect(railway.build.buildCommand).toBe('npm ci && npm run build && npm prune --omit=dev');
-    expect(railway.deploy.startCommand).toBe('node --enable-source-maps apps/api/dist/main.js');
-    expect(rootPackage.scripts.start).toContain('exec node --enable-source-maps apps/api/dist/main.js');
+    // No shell: the same command runs in exec form or in a shell, and SIGTERM reaches node.
+    expect(railway.deploy.startCommand).toBe('node --max-old-space-size=512 --enable-source-maps apps/api/dist/main.js');
+    expect(rootPackage.scripts.start).toContain(`exec ${railway.deploy.startCommand}`);
     expect(railway.deploy.healthcheckPath).toBe('/ready');
     expect(railway.deploy.drainingSeconds).toBeGreaterThanOrEqual(defaultGraceSeconds + WATCHDOG_MARGIN_SECONDS);
   });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import pg from 'pg';
 import { silentLogger } from '@opsloop/core';
 import { vacuumQueues } from '../src/heartbeat/vacuumQueues.ts';
 import { createTestDatabase, type TestDatabase } from '../../../test/db.ts';
@@ -80,4 +81,22 @@ it('after a burst of finished steps, the queue is vacuumed once its dead rows re
   // The pooled connection it used came back with the default timeout.
   const timeouts = await Promise.all([1, 2, 3].map(async () => (await db.pool.query(`SHOW statement_timeout`)).rows[0].statement_timeout));
   expect(timeouts).toEqual(['0', '0', '0']);
+});
+
+it('a role that does not own the queue tables reports them as not its own instead of a vacuum that did not happen', async () => {
+  const role = `opsloop_not_owner_${Math.random().toString(36).slice(2, 10)}`;
+  await db.pool.query(`CREATE ROLE ${role}`);
+  await db.pool.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${role}`);
+  const asRole = new pg.Pool({ connectionString: db.url, max: 1 });
+  asRole.on('connect', (client) => void client.query(`SET ROLE ${role}`));
+  try {
+    // Every queue table due (a threshold of 0): none may be vacuumed by this role.
+    const result = await vacuumQueues({ pool: asRole, logger: silentLogger() }, { deadRows: 0 });
+    expect(result.vacuumed).toEqual([]);
+    expect(result.notOwner).toEqual(['ops_mission_steps', 'ops_reactions']);
+  } finally {
+    await asRole.end();
+    await db.pool.query(`DROP OWNED BY ${role}`);
+    await db.pool.query(`DROP ROLE ${role}`);
+  }
 });
