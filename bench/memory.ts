@@ -1,9 +1,9 @@
 // npm run bench:memory -- [seconds=10] [connections=50]
 // RSS of the service started the way it is deployed: the compiled build (npm run build)
 // started by railway.json's start command (plain node with its heap ceiling), API +
-// scheduler + workers, on a throwaway database. Measured idle after start-up, then after the intake
-// load of bench:intake (autocannon, POST /api/ops/proposal), then idle again after GC had
-// a chance to run.
+// scheduler + workers, on a throwaway database. Measured idle after start-up, then after
+// the intake load of bench:intake (autocannon, POST /api/ops/proposal), then idle again
+// after GC had a chance to run.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -26,9 +26,7 @@ const [, ...deployedArgs] = startCommand.split(' ');
 const args = process.env.BENCH_NODE_ARGS !== undefined ? [...process.env.BENCH_NODE_ARGS.split(' ').filter(Boolean), deployedArgs.at(-1)!] : deployedArgs;
 const child = spawn(process.execPath, args, {
   cwd: root,
-  env: {
-    PATH: process.env.PATH,
-    NODE_ENV: 'production', DATABASE_URL: url, PORT: String(port), HOST: '127.0.0.1', OPS_API_TOKEN: token, HEARTBEAT_TOKEN: token, LOG_LEVEL: 'warn' },
+  env: { PATH: process.env.PATH, NODE_ENV: 'production', DATABASE_URL: url, PORT: String(port), HOST: '127.0.0.1', OPS_API_TOKEN: token, HEARTBEAT_TOKEN: token, LOG_LEVEL: 'warn' },
   stdio: ['ignore', 'ignore', 'inherit'],
 });
 const base = `http://127.0.0.1:${port}`;

@@ -29,8 +29,9 @@ export interface VacuumQueuesResult {
 
 /**
  * A heartbeat phase: VACUUMs each queue table whose dead rows reached the threshold.
- * Plain VACUUM takes no lock that blocks claims or writes; SKIP_LOCKED passes over a
- * table that another VACUUM (autovacuum's, say) is already cleaning.
+ * VACUUM without FULL or TRUNCATE takes no lock that blocks claims or writes (truncating
+ * the file's empty tail would: ACCESS EXCLUSIVE, however briefly); SKIP_LOCKED passes
+ * over a table that another VACUUM (autovacuum's, say) is already cleaning.
  */
 export async function vacuumQueues(deps: { pool: pg.Pool; logger: Logger }, o: VacuumQueuesOptions = {}): Promise<VacuumQueuesResult> {
   const threshold = o.deadRows ?? 10_000;
@@ -56,7 +57,7 @@ export async function vacuumQueues(deps: { pool: pg.Pool; logger: Logger }, o: V
     // before the connection goes back to the pool.
     await client.query(`SET statement_timeout = ${Math.max(1, Math.floor(o.timeoutMs ?? 8000))}`);
     for (const table of due) {
-      await client.query(`VACUUM (SKIP_LOCKED) ${pg.escapeIdentifier(table)}`);
+      await client.query(`VACUUM (SKIP_LOCKED, TRUNCATE false) ${pg.escapeIdentifier(table)}`);
       vacuumed.push(table);
     }
   } finally {
