@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import type { Logger } from '@opsloop/core';
 
@@ -15,7 +16,7 @@ const QUEUE_TABLES = ['ops_mission_steps', 'ops_reactions'];
 export interface VacuumQueuesOptions {
   /** Dead rows (pg_stat_user_tables.n_dead_tup) at which a table is vacuumed. (Default: 10,000) */
   deadRows?: number;
-  /** Longest one VACUUM may run; it is cancelled after, and the next heartbeat retries. (Default: 8000) */
+  /** Time for all of it: each VACUUM may run for what is left, then it is cancelled. (Default: 25,000) */
   timeoutMs?: number;
 }
 
@@ -23,47 +24,68 @@ export interface VacuumQueuesResult {
   /** Dead rows per queue table, as the statistics counted them before this run. */
   deadRows: Record<string, number>;
   vacuumed: string[];
-  /** Due, but this role may not vacuum them (only their owner may): left to autovacuum. */
-  notOwner?: string[];
+  /** Due but not vacuumed, and why (the server's own words when it skipped the table). */
+  skipped?: Record<string, string>;
 }
 
 /**
  * A heartbeat phase: VACUUMs each queue table whose dead rows reached the threshold.
  * VACUUM without FULL or TRUNCATE takes no lock that blocks claims or writes (truncating
- * the file's empty tail would: ACCESS EXCLUSIVE, however briefly); SKIP_LOCKED passes
- * over a table that another VACUUM (autovacuum's, say) is already cleaning.
+ * the file's empty tail would: ACCESS EXCLUSIVE, however briefly). A table counts as
+ * vacuumed only when its vacuum count went up: PostgreSQL skips a table with a mere
+ * warning when another VACUUM holds it (SKIP_LOCKED) or when this role may not vacuum it.
  */
 export async function vacuumQueues(deps: { pool: pg.Pool; logger: Logger }, o: VacuumQueuesOptions = {}): Promise<VacuumQueuesResult> {
+  const t0 = performance.now();
   const threshold = o.deadRows ?? 10_000;
-  // VACUUM by a role that does not own the table only warns and skips it: ask first, so
-  // the phase never reports a vacuum that did not happen.
-  const { rows } = await deps.pool.query<{ relname: string; dead: number; owned: boolean }>(
-    `SELECT s.relname, s.n_dead_tup::int AS dead, pg_has_role(c.relowner, 'USAGE') AS owned
-     FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
-     WHERE s.schemaname = current_schema() AND s.relname = ANY($1::text[]) ORDER BY s.relname`,
+  const timeoutMs = o.timeoutMs ?? 25_000;
+  const { rows } = await deps.pool.query<{ relname: string; dead: number }>(
+    `SELECT relname, n_dead_tup::int AS dead FROM pg_stat_user_tables
+     WHERE schemaname = current_schema() AND relname = ANY($1::text[]) ORDER BY relname`,
     [QUEUE_TABLES],
   );
   const deadRows = Object.fromEntries(rows.map((r) => [r.relname, r.dead]));
-  const due = rows.filter((r) => r.dead >= threshold && r.owned).map((r) => r.relname);
-  const notOwner = rows.filter((r) => r.dead >= threshold && !r.owned).map((r) => r.relname);
+  const due = rows.filter((r) => r.dead >= threshold).map((r) => r.relname);
   const vacuumed: string[] = [];
-  if (notOwner.length) deps.logger.warn({ tables: notOwner, deadRows }, 'queue tables need a VACUUM this role may not run (not their owner); autovacuum must keep up');
-  if (!due.length) return { deadRows, vacuumed, ...(notOwner.length ? { notOwner } : {}) };
+  const skipped: Record<string, string> = {};
+  if (!due.length) return { deadRows, vacuumed };
 
   const client = await deps.pool.connect();
+  const notices: string[] = [];
+  const onNotice = (notice: { message?: string }) => notices.push(notice.message ?? '');
+  client.on('notice', onNotice);
   let broken: Error | undefined;
   try {
-    // VACUUM cannot run in a transaction, so the timeout is set on the session and reset
-    // before the connection goes back to the pool.
-    await client.query(`SET statement_timeout = ${Math.max(1, Math.floor(o.timeoutMs ?? 8000))}`);
     for (const table of due) {
-      await client.query(`VACUUM (SKIP_LOCKED, TRUNCATE false) ${pg.escapeIdentifier(table)}`);
-      vacuumed.push(table);
+      const left = Math.floor(timeoutMs - (performance.now() - t0));
+      if (left < 100) {
+        skipped[table] = 'out of time: the next heartbeat tries again';
+        continue;
+      }
+      const count = async () =>
+        (await client.query<{ n: string }>(`SELECT vacuum_count AS n FROM pg_stat_user_tables WHERE relid = $1::regclass`, [table])).rows[0]?.n;
+      const before = await count();
+      // VACUUM cannot run in a transaction, so the timeout is set on the session (and
+      // reset before the connection goes back to the pool).
+      await client.query(`SET statement_timeout = ${left}`);
+      notices.length = 0;
+      try {
+        await client.query(`VACUUM (SKIP_LOCKED, TRUNCATE false) ${pg.escapeIdentifier(table)}`);
+      } catch (error) {
+        if ((error as { code?: string }).code !== '57014') throw error;
+        skipped[table] = `cancelled after ${left} ms: the table is too large to vacuum within a heartbeat; let autovacuum do it, or run VACUUM ${table} by hand`;
+        continue;
+      }
+      if ((await count()) !== before) vacuumed.push(table);
+      else skipped[table] = notices.join('; ') || 'skipped by the server';
     }
   } finally {
+    client.off('notice', onNotice);
     await client.query('RESET statement_timeout').catch((error: unknown) => (broken = error as Error));
     client.release(broken);
   }
-  deps.logger.info({ vacuumed, deadRows }, 'vacuumed queue tables');
-  return { deadRows, vacuumed, ...(notOwner.length ? { notOwner } : {}) };
+  const result = { deadRows, vacuumed, ...(Object.keys(skipped).length ? { skipped } : {}) };
+  if (result.skipped) deps.logger.warn(result, 'queue tables due for a VACUUM were not vacuumed');
+  else deps.logger.info(result, 'vacuumed queue tables');
+  return result;
 }
