@@ -14,16 +14,17 @@ import { benchDatabase } from './db.ts';
 
 const [seconds = 10, connections = 50] = process.argv.slice(2).map(Number);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const entry = path.join(root, 'apps/api/dist/main.js');
-if (!fs.existsSync(entry)) throw new Error('no compiled build: run `npm run build` first');
+// railway.json's start command: `node <options…> <entry>`.
+const { startCommand } = JSON.parse(fs.readFileSync(path.join(root, 'railway.json'), 'utf8')).deploy as { startCommand: string };
+const [, ...deployedArgs] = startCommand.split(' ');
+const entry = deployedArgs.at(-1)!;
+if (!fs.existsSync(path.join(root, entry))) throw new Error('no compiled build: run `npm run build` first');
 
 const token = 'bench-token-0123456789abcdefgh';
 const { url, close } = await benchDatabase(4);
 const port = 20_000 + Math.floor(Math.random() * 20_000);
-const { startCommand } = JSON.parse(fs.readFileSync(path.join(root, 'railway.json'), 'utf8')).deploy as { startCommand: string };
 // BENCH_NODE_ARGS replaces the command's node options, to compare (e.g. "--enable-source-maps").
-const [, ...deployedArgs] = startCommand.split(' ');
-const args = process.env.BENCH_NODE_ARGS !== undefined ? [...process.env.BENCH_NODE_ARGS.split(' ').filter(Boolean), deployedArgs.at(-1)!] : deployedArgs;
+const args = process.env.BENCH_NODE_ARGS !== undefined ? [...process.env.BENCH_NODE_ARGS.split(' ').filter(Boolean), entry] : deployedArgs;
 const child = spawn(process.execPath, args, {
   cwd: root,
   env: { PATH: process.env.PATH, NODE_ENV: 'production', DATABASE_URL: url, PORT: String(port), HOST: '127.0.0.1', OPS_API_TOKEN: token, HEARTBEAT_TOKEN: token, LOG_LEVEL: 'warn' },

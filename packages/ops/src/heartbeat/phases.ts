@@ -33,6 +33,6 @@ export function heartbeatPhases(deps: HeartbeatDeps): HeartbeatPhase[] {
     { name: 'recoverStaleSteps', budgetMs: 3000, run: () => recoverStaleSteps(deps) },
     { name: 'expireStaleProposals', budgetMs: 2000, run: () => expireStaleProposals(deps) },
     { name: 'checkOpsHealth', budgetMs: 10_000, run: () => checkOpsHealth(deps) },
-    { name: 'vacuumQueues', budgetMs: 30_000, run: () => vacuumQueues(deps, { timeoutMs: 25_000 }) },
+    { name: 'vacuumQueues', budgetMs: 30_000, run: () => vacuumQueues(deps) },
   ];
 }
