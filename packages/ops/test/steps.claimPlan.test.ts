@@ -59,17 +59,30 @@ async function fillQueue(analyzedBeforeBurst: boolean): Promise<TestDatabase> {
   return db;
 }
 
-/** The statement opsloop_pick_steps runs, taken from the installed function itself. */
-async function pickQuery(client: pg.PoolClient) {
-  const { rows } = await client.query<{ prosrc: string; proconfig: string[] | null }>(
-    `SELECT prosrc, proconfig FROM pg_proc WHERE proname = 'opsloop_pick_steps'`,
-  );
+/**
+ * The statement a plpgsql function runs (its RETURN QUERY), taken from the installed
+ * function, with its parameters as $1, $2, … in the order given, and its SET clauses.
+ */
+async function functionQuery(client: pg.PoolClient, name: string, params: string[]) {
+  const { rows } = await client.query<{ prosrc: string; proconfig: string[] | null }>(`SELECT prosrc, proconfig FROM pg_proc WHERE proname = $1`, [name]);
   const fn = rows[0]!;
   const body = /RETURN QUERY\s+([\s\S]*?);\s*END/i.exec(fn.prosrc)?.[1];
-  expect(body, 'RETURN QUERY statement in opsloop_pick_steps').toBeDefined();
-  const text = body!.replace(/\bp_kinds\b/g, '$1').replace(/\bp_now\b/g, '$2').replace(/\bp_max\b/g, '$3');
+  expect(body, `RETURN QUERY statement in ${name}`).toBeDefined();
+  const text = params.reduce((t, param, i) => t.replace(new RegExp(`\\b${param}\\b`, 'g'), `$${i + 1}`), body!);
   return { text, settings: fn.proconfig ?? [] };
 }
+
+/** Applies a function's SET clauses to the transaction, as the function applies them. */
+async function applySettings(client: pg.PoolClient, settings: string[]) {
+  for (const setting of settings) {
+    const [key, value] = setting.split('=') as [string, string];
+    await client.query(`SELECT set_config($1, $2, true)`, [key, value]);
+  }
+}
+
+const PICK_PARAMS = ['p_kinds', 'p_now', 'p_max'];
+const CLAIM_PARAMS = ['p_kinds', 'p_now', 'p_max', 'p_worker', 'p_lease_seconds'];
+const CLAIM_TYPES = ['text[]', 'timestamptz', 'integer', 'text', 'integer'];
 
 function nodes(plan: PlanNode, path: PlanNode[] = []): { node: PlanNode; path: PlanNode[] }[] {
   return [{ node: plan, path }, ...(plan.Plans ?? []).flatMap((child) => nodes(child, [...path, plan]))];
@@ -86,6 +99,28 @@ async function explain(client: pg.PoolClient, statement: string, types: string[]
   );
   await client.query(`DEALLOCATE ${name}`);
   return rows[0]!['QUERY PLAN'][0].Plan;
+}
+
+/**
+ * The claim finds the rows it updates through their primary keys (an Index Scan, or a
+ * Bitmap Heap Scan of the pages a Bitmap Index Scan on it names): never a scan or a hash
+ * of the steps or missions table.
+ */
+function expectPrimaryKeyUpdates(plan: PlanNode) {
+  const all = nodes(plan).map(({ node }) => node);
+  expect(all.filter((n) => n['Node Type'] === 'Seq Scan' && (onSteps(n) || n['Relation Name'] === 'ops_missions'))).toEqual([]);
+  expect(all.filter((n) => n['Node Type'] === 'Hash Join' || n['Node Type'] === 'Merge Join')).toEqual([]);
+  for (const table of ['ops_mission_steps', 'ops_missions']) {
+    const update = all.find((n) => n['Node Type'] === 'ModifyTable' && n['Relation Name'] === table);
+    expect(update, `UPDATE of ${table}`).toBeDefined();
+    const [target, ...others] = update!.Plans!.filter((n) => n['Relation Name'] === table);
+    expect(others).toEqual([]);
+    const lookup = target!['Node Type'] === 'Bitmap Heap Scan' ? target!.Plans?.[0] : target;
+    expect([lookup?.['Node Type'], lookup?.['Index Name']]).toEqual([
+      target!['Node Type'] === 'Bitmap Heap Scan' ? 'Bitmap Index Scan' : 'Index Scan',
+      `${table}_pkey`,
+    ]);
+  }
 }
 
 describe.each([
@@ -128,12 +163,8 @@ describe.each([
   for (const mode of ['force_custom_plan', 'force_generic_plan'] as const) {
     it(`the pick reads each kind by an ordered index scan that stops at max (${mode})`, async () => {
       await inRolledBackTransaction(async (client) => {
-        const { text, settings } = await pickQuery(client);
-        // The function's own SET clauses, applied as it applies them.
-        for (const setting of settings) {
-          const [key, value] = setting.split('=') as [string, string];
-          await client.query(`SELECT set_config($1, $2, true)`, [key, value]);
-        }
+        const { text, settings } = await functionQuery(client, 'opsloop_pick_steps', PICK_PARAMS);
+        await applySettings(client, settings);
         await client.query(`SET LOCAL plan_cache_mode = ${mode}`);
         const values = [`{${KINDS.join(',')}}`, new Date().toISOString(), MAX];
         const plan = await explain(client, text, ['text[]', 'timestamptz', 'integer'], values, mode === 'force_custom_plan');
@@ -155,27 +186,44 @@ describe.each([
       });
     });
 
-    it(`the claim updates the picked steps by primary key, not by a scan of the table (${mode})`, async () => {
+    it(`the claim updates the picked steps and their missions by primary key, not by a scan of the table (${mode})`, async () => {
       await inRolledBackTransaction(async (client) => {
+        const { text, settings } = await functionQuery(client, 'opsloop_claim_steps', CLAIM_PARAMS);
+        await applySettings(client, settings);
         await client.query(`SET LOCAL plan_cache_mode = ${mode}`);
-        const now = new Date();
-        const values = [`{${KINDS.join(',')}}`, now.toISOString(), MAX, 'plan-test', 60];
-        const plan = await explain(client, CLAIM_SQL, ['text[]', 'timestamptz', 'integer', 'text', 'integer'], values, false);
-        const all = nodes(plan).map(({ node }) => node);
-        expect(all.filter((n) => n['Node Type'] === 'Seq Scan' && (onSteps(n) || n['Relation Name'] === 'ops_missions'))).toEqual([]);
-        expect(all.filter((n) => n['Node Type'] === 'Hash Join' || n['Node Type'] === 'Merge Join')).toEqual([]);
-        const update = all.find((n) => n['Node Type'] === 'ModifyTable' && onSteps(n))!;
-        expect(update).toBeDefined();
-        // The rows to update are found through the primary key: an Index Scan on it, or a
-        // Bitmap Heap Scan of the pages its Bitmap Index Scan names.
-        const [target, ...others] = update.Plans!.filter((n) => onSteps(n));
-        expect(others).toEqual([]);
-        const lookup = target!['Node Type'] === 'Bitmap Heap Scan' ? target!.Plans?.[0] : target;
-        expect([lookup?.['Node Type'], lookup?.['Index Name']]).toEqual([
-          target!['Node Type'] === 'Bitmap Heap Scan' ? 'Bitmap Index Scan' : 'Index Scan',
-          'ops_mission_steps_pkey',
-        ]);
+        const values = [`{${KINDS.join(',')}}`, new Date().toISOString(), MAX, 'plan-test', 60];
+        expectPrimaryKeyUpdates(await explain(client, text, CLAIM_TYPES, values, false));
       });
     });
   }
+});
+
+describe('claim plan made while the tables were empty (a new deployment)', () => {
+  // Each pool connection keeps the generic plan it makes: made on empty tables, it is the
+  // plan the claim runs with when they hold millions of rows, until something invalidates
+  // it. It must be the primary-key plan too.
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase({ poolSize: 1 });
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it('the generic plan updates steps and missions by primary key', async () => {
+    const client = await db.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const { rows } = await client.query<{ n: number }>(`SELECT (SELECT count(*) FROM ops_mission_steps) + (SELECT count(*) FROM ops_missions) AS n`);
+      expect(Number(rows[0]!.n)).toBe(0);
+      const { text, settings } = await functionQuery(client, 'opsloop_claim_steps', CLAIM_PARAMS);
+      expect(settings).toContain('plan_cache_mode=force_generic_plan');
+      await applySettings(client, settings);
+      const values = [`{${KINDS.join(',')}}`, new Date().toISOString(), MAX, 'plan-test', 60];
+      expectPrimaryKeyUpdates(await explain(client, text, CLAIM_TYPES, values, false));
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+    }
+  });
 });

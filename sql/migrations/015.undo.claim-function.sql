@@ -1,0 +1,3 @@
+BEGIN;
+DROP FUNCTION IF EXISTS opsloop_claim_steps(text[], timestamptz, integer, text, integer);
+COMMIT;
