@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../../../test/db.ts';
-import { CLAIM_SQL } from '../src/steps/claimSteps.ts';
 
 /**
  * The claim's plan must not depend on statistics (issue 13): after a burst of inserts,
