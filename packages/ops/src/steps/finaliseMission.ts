@@ -34,10 +34,8 @@ export async function finaliseMissions(db: Prisma.TransactionClient | SqlRunner,
 
   const missions = await sql.query<{ id: string; proposal_id: string; skill: string; trace_id: string; title: string; status: Outcome }>({
     name: 'opsloop_finalise_missions',
-    text: `UPDATE ops_missions m SET status = d.outcome, finished_at = $3::timestamptz, updated_at = $3::timestamptz
-           FROM unnest($1::uuid[], $2::text[]) AS d(id, outcome)
-           WHERE m.id = d.id AND m.status IN ('queued', 'running')
-           RETURNING m.id, m.proposal_id, m.skill, m.trace_id, m.title, m.status`,
+    // A function, so its plan holds at any table size (sql/migrations/016).
+    text: `SELECT id, proposal_id, skill, trace_id, title, status FROM opsloop_finalise_missions($1::uuid[], $2::text[], $3::timestamptz)`,
     values: [decided.map((d) => d.id), decided.map((d) => d.outcome), now],
   });
   if (missions.length === 0) return finalised;

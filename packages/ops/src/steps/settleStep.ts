@@ -64,36 +64,11 @@ export function completeSteps(deps: Deps & Pick<OpsDeps, 'pool'>, items: Complet
   return tx ? run(prismaRunner(tx)) : withTransientRetry(() => inPgTransaction(deps.pool, run));
 }
 
-// $1 step ids, $2 lease tokens, $3 results (JSON text), $4 now. The NOTIFY for each
-// newly queued kind is sent at commit, like every other enqueue.
+// $1 step ids, $2 lease tokens, $3 results (JSON text), $4 now. The statement is
+// opsloop_complete_steps (sql/migrations/016: a function, so its plan holds at any table
+// size); the NOTIFY for each newly queued kind is sent at commit, like every other enqueue.
 const COMPLETE_SQL = `
-  WITH input AS (
-    SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS i(id, token, result)
-  ), done AS (
-    UPDATE ops_mission_steps s
-    SET status = 'succeeded', result = input.result::jsonb, error = NULL, finished_at = $4::timestamptz,
-        lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = $4::timestamptz
-    FROM input WHERE s.id = input.id AND s.status = 'running' AND s.lease_token = input.token
-    RETURNING s.id, s.mission_id, s.position, s.kind, s.skill, s.trace_id, s.attempts, input.token, input.result
-  ), run AS (
-    UPDATE ops_step_runs r
-    SET finished_at = $4::timestamptz, outcome = 'succeeded', details = done.result::jsonb,
-        duration_ms = greatest(0, (extract(epoch FROM ($4::timestamptz - r.started_at)) * 1000)::int)
-    FROM done WHERE r.lease_token = done.token
-    RETURNING r.lease_token, r.duration_ms
-  ), next AS (
-    UPDATE ops_mission_steps n SET status = 'queued', run_after = $4::timestamptz, updated_at = $4::timestamptz
-    FROM done WHERE n.mission_id = done.mission_id AND n.position = done.position + 1 AND n.status = 'waiting'
-    RETURNING n.id, n.kind, n.mission_id
-  ), events AS (
-    INSERT INTO ops_events (kind, source, skill, mission_id, step_id, trace_id, payload, created_at)
-    SELECT 'step:succeeded', 'workers', skill, mission_id, id, trace_id, jsonb_build_object('kind', kind, 'attempt', attempts), $4::timestamptz
-    FROM done
-  ), notified AS (
-    SELECT pg_notify('opsloop_steps', kind) FROM (SELECT DISTINCT kind FROM next) k
-  )
-  SELECT done.id, done.mission_id, done.kind, run.duration_ms, next.id AS next_id, (SELECT count(*) FROM notified) AS notified
-  FROM done LEFT JOIN next ON next.mission_id = done.mission_id LEFT JOIN run ON run.lease_token = done.token`;
+  SELECT id, mission_id, kind, duration_ms, next_id FROM opsloop_complete_steps($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz)`;
 
 /** completeSteps for one step; throws 409 (lease not current) or 404 (no such step). */
 export async function completeStep(deps: Deps & Pick<OpsDeps, 'pool'>, input: CompleteInput, tx?: Prisma.TransactionClient): Promise<CompleteResult> {
