@@ -41,6 +41,8 @@ BEGIN
     UPDATE ops_mission_steps s
     SET status = 'running', attempts = s.attempts + 1, lease_owner = p_worker, lease_token = gen_random_uuid(),
         lease_expires_at = p_now + make_interval(secs => p_lease_seconds), started_at = coalesce(s.started_at, p_now), updated_at = p_now
+    -- = ANY(ARRAY(...)) rather than a join: a primary-key lookup per picked id (a join
+    -- planned from stale estimates hashes the whole table).
     WHERE s.id = ANY(ARRAY(SELECT picked.id FROM picked WHERE picked.n <= p_max))
     RETURNING s.*
   ), runs AS (

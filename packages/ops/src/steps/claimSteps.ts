@@ -46,8 +46,8 @@ export async function claimSteps(deps: Pick<OpsDeps, 'pool' | 'clock' | 'observe
 /**
  * claimSteps, and whether claimable steps were left behind (`more`): the claim picks
  * one row beyond `max` to know, and counts a picked step it could not see (see
- * opsloop_claim_steps in migration 015). The in-process worker uses it to claim again or wake a peer only when
- * there is something to take, instead of on speculation.
+ * opsloop_claim_steps, migration 015). The in-process worker uses it to claim again or
+ * wake a peer only when there is something to take, instead of on speculation.
  */
 export async function claimBatch(deps: Pick<OpsDeps, 'pool' | 'clock' | 'observer'>, o: ClaimOptions): Promise<{ steps: ClaimedStep[]; more: boolean }> {
   if (o.kinds.length === 0 || o.max <= 0) return { steps: [], more: false };
@@ -73,7 +73,7 @@ export async function claimBatch(deps: Pick<OpsDeps, 'pool' | 'clock' | 'observe
 // The kill switch, read in the claim itself: only a stored {"enabled": false} stops claims
 // (max 0); a malformed value does not, matching the policy reader, which keeps the last
 // valid value (seeded: enabled).
-// Exported for the plan test.
+// Exported for bench:claim-floor.
 export const CLAIM_SQL = `
   SELECT id, mission_id AS "missionId", position, kind, skill, params, attempt, max_attempts AS "maxAttempts",
          timeout_seconds AS "timeoutSeconds", lease_token AS "leaseToken", lease_expires_at AS "leaseExpiresAt",
