@@ -48,6 +48,7 @@ BEGIN
   ), notified AS (
     SELECT pg_notify('opsloop_steps', k.kind) FROM (SELECT DISTINCT next.kind FROM next) k
   )
+  -- `notified` is read only so that its CTE runs (a CTE that writes nothing runs only when read).
   SELECT done.id, done.mission_id, done.kind, run.duration_ms, next.id, (SELECT count(*) FROM notified)
   FROM done LEFT JOIN next ON next.mission_id = done.mission_id LEFT JOIN run ON run.lease_token = done.token;
 END

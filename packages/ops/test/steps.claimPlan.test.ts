@@ -196,33 +196,3 @@ describe.each([
     });
   }
 });
-
-describe('claim plan made while the tables were empty (a new deployment)', () => {
-  // Each pool connection keeps the generic plan it makes: made on empty tables, it is the
-  // plan the claim runs with when they hold millions of rows, until something invalidates
-  // it. It must be the primary-key plan too.
-  let db: TestDatabase;
-  beforeAll(async () => {
-    db = await createTestDatabase({ poolSize: 1 });
-  });
-  afterAll(async () => {
-    await db?.drop();
-  });
-
-  it('the generic plan updates steps and missions by primary key', async () => {
-    const client = await db.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const { rows } = await client.query<{ n: number }>(`SELECT (SELECT count(*) FROM ops_mission_steps) + (SELECT count(*) FROM ops_missions) AS n`);
-      expect(Number(rows[0]!.n)).toBe(0);
-      const { text, settings } = await functionQuery(client, 'opsloop_claim_steps', CLAIM_PARAMS);
-      expect(settings).toContain('plan_cache_mode=force_generic_plan');
-      await applySettings(client, settings);
-      const values = [`{${KINDS.join(',')}}`, new Date().toISOString(), MAX, 'plan-test', 60];
-      expectPrimaryKeyUpdates(await explain(client, text, CLAIM_TYPES, values, false));
-    } finally {
-      await client.query('ROLLBACK');
-      client.release();
-    }
-  });
-});
