@@ -3,7 +3,8 @@
 // first step queued, the rest waiting for the one before, as createProposal writes
 // them), then W workers drain them: in this process, or with --processes in W child
 // processes (bench/stepsWorker.ts) with their own pools and LISTEN connections, as
-// replicas would. Phase 2 (latency, in-process only): with W idle workers waiting,
+// replicas would. The clock runs from when every worker is up to when the database
+// holds every mission succeeded. Phase 2 (latency, in-process only): with W idle workers waiting,
 // missions are proposed one at a time through createProposal; latency = enqueue to
 // handler start, right after the drain and again once the queue is vacuumed.
 import { fork, type ChildProcess } from 'node:child_process';
@@ -41,23 +42,57 @@ await db.pool.query(
   [missions, stepsPerMission],
 );
 
+// Progress is counted where the handlers run, not polled from the database: a count of
+// succeeded missions every few milliseconds took a fifth of a core from PostgreSQL by
+// the end of a 20k drain, and slowed what it measured.
+const totalSteps = missions * stepsPerMission;
+let allHandled: () => void = () => {};
+const handledAll = new Promise<void>((resolve) => (allHandled = resolve));
 const succeeded = async () => (await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ops_missions WHERE status = 'succeeded'`)).rows[0]!.n;
 async function drained() {
+  await handledAll;
   // The last completions commit after their handlers return: wait for the rows.
   while ((await succeeded()) < missions) await new Promise((r) => setTimeout(r, 5));
 }
 
-const t0 = performance.now();
+let t0: number;
 if (flags.processes) {
-  const children: ChildProcess[] = Array.from({ length: workers }, () =>
-    fork(path.join(path.dirname(fileURLToPath(import.meta.url)), 'stepsWorker.ts'), [url, String(concurrency)], { execArgv: ['--import', 'tsx', '--conditions=@opsloop/source'] }),
+  // Each child reports 'ready' once its pool, worker and LISTEN connection are up, then
+  // its handler count; the clock starts when all are ready (not at fork: loading a
+  // child takes seconds, and the first one up would drain alone meanwhile).
+  const handledBy = new Map<ChildProcess, number>();
+  const children: ChildProcess[] = [];
+  await Promise.all(
+    Array.from({ length: workers }, () => {
+      const child = fork(path.join(path.dirname(fileURLToPath(import.meta.url)), 'stepsWorker.ts'), [url, String(concurrency)], { execArgv: ['--import', 'tsx', '--conditions=@opsloop/source'] });
+      children.push(child);
+      child.on('message', (message: 'ready' | number) => {
+        if (message === 'ready') return;
+        handledBy.set(child, message);
+        if ([...handledBy.values()].reduce((a, b) => a + b, 0) >= totalSteps) allHandled();
+      });
+      return new Promise<void>((resolve) => child.on('message', (message) => message === 'ready' && resolve()));
+    }),
   );
+  t0 = performance.now();
+  children.forEach((c) => c.send('start'));
   await drained();
   await Promise.all(children.map((c) => new Promise((r) => (c.once('exit', r), c.send('stop')))));
 } else {
-  const handlers = new Map<string, StepHandler>([['ops.noop', async () => null]]);
+  let handled = 0;
+  const handlers = new Map<string, StepHandler>([
+    [
+      'ops.noop',
+      async () => {
+        if (++handled === totalSteps) allHandled();
+        return null;
+      },
+    ],
+  ]);
   const pool = Array.from({ length: workers }, () => createWorker({ deps: ops, handlers, concurrency, pollMs: 200 }));
   const listener = listenForSteps(db.url, logger, wakeOne(pool));
+  await listener.ready;
+  t0 = performance.now();
   pool.forEach((w) => w.start());
   await drained();
   await Promise.all(pool.map((w) => w.stop(1000)));
