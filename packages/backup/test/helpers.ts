@@ -25,6 +25,11 @@ export async function fillDatabase(db: TestDatabase, missions = 20) {
   }
   const claimed = await claimSteps(ops, { workerId: 'test', kinds: ['ops.noop'], max: missions / 2, leaseSeconds: 60 });
   await completeSteps(ops, claimed.map((s) => ({ stepId: s.id, leaseToken: s.leaseToken, result: { ok: true } })));
+  // The policy reader stores a seeded value as the last valid one on its first read,
+  // outside the caller's transaction and without being awaited. Landing after a backup's
+  // snapshot, or in a database a restore has just replaced, it changed ops_policy's
+  // digest. The same guarded UPDATE here makes every pending one a no-op.
+  await db.pool.query(`UPDATE ops_policy SET last_valid_value = value, last_valid_at = now() WHERE last_valid_value IS DISTINCT FROM value`);
   return ops;
 }
 
