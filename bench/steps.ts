@@ -4,9 +4,10 @@
 // them), then W workers drain them: in this process, or with --processes in W child
 // processes (bench/stepsWorker.ts) with their own pools and LISTEN connections, as
 // replicas would. The clock runs from when every worker is up to when the database
-// holds every mission succeeded. Phase 2 (latency, in-process only): with W idle workers waiting,
-// missions are proposed one at a time through createProposal; latency = enqueue to
-// handler start, right after the drain and again once the queue is vacuumed.
+// holds every mission succeeded. Phase 2 (latency, in-process only): with W idle
+// workers waiting, missions are proposed one at a time through createProposal; latency
+// = enqueue to handler start, right after the drain and again once the queue is
+// vacuumed.
 import { fork, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
