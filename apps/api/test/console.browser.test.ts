@@ -26,6 +26,8 @@ describe.skipIf(!chromiumPath)('operator console in Chromium', () => {
   let browser: Browser;
   let closeBrowser: () => Promise<void>;
   let scheduler: ReturnType<typeof createScheduler>;
+  let endHeartbeat!: () => void;
+  const heartbeatMayEnd = new Promise<void>((resolve) => (endHeartbeat = resolve));
 
   beforeAll(async () => {
     await mkdir(SHOTS, { recursive: true });
@@ -38,7 +40,8 @@ describe.skipIf(!chromiumPath)('operator console in Chromium', () => {
       logger: createLogger({ level: 'silent' }),
       runner: 'browser-test',
       pool: db.pool,
-      internalJobs: { heartbeat: { run: async () => ({ status: 'succeeded' }) } },
+      // Held until the test lets it end, so the page is seen with the run under way.
+      internalJobs: { heartbeat: { run: async () => (await heartbeatMayEnd, { status: 'succeeded' }) } },
       submitProposal: async () => ({ status: 'succeeded' }),
     });
     app = await startTestApp(db, { clock, scheduler, consolePages: [{ slug: 'workers', title: 'Workers', apiPath: '/workers/status' }] });
@@ -46,6 +49,7 @@ describe.skipIf(!chromiumPath)('operator console in Chromium', () => {
   });
   afterAll(async () => {
     await closeBrowser?.();
+    endHeartbeat();
     // A manual run takes the scheduler's owner lock (a pooled connection) until stop().
     await scheduler?.stop();
     await app?.close();
@@ -170,6 +174,9 @@ describe.skipIf(!chromiumPath)('operator console in Chromium', () => {
     await page.goto(`${app.url}/console/schedule`);
     await page.click('button[data-action="POST /schedule/heartbeat/run"]');
     await confirmDialog(page);
+    // The page was loaded idle (next look in 30 s); seeing the run, it looks again every 2 s.
+    await expect.poll(() => page.textContent('#jobs'), SLOW).toMatch(/running/);
+    endHeartbeat();
     await expect.poll(() => page.textContent('#jobs'), SLOW).toMatch(/succeeded/);
 
     // Every page, desktop and phone width.

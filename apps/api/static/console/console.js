@@ -155,17 +155,31 @@ function setupStreams() {
   if (root) {
     openStream(root.dataset.stream, root.dataset.trace, () => scheduleRefresh(), () => {});
   }
-  // The page says how often to look again (data-refresh, seconds); a refreshed page may
-  // change it (e.g. faster while a scheduled run is under way).
-  const tick = () => {
-    const seconds = Math.max(2, Number($('[data-refresh]')?.dataset.refresh) || 0);
-    if (!seconds) return;
-    setTimeout(async () => {
-      if (document.visibilityState === 'visible') await refreshLive();
-      tick();
-    }, seconds * 1000);
+  // The page says how often to look again (data-refresh, seconds; none: only on events). A
+  // refresh may shorten it (2 s while a scheduled run is under way): the wait then starts over
+  // at once, or the run's end would show only when the old, longer wait ran out.
+  const interval = () => {
+    const raw = $('[data-refresh]')?.dataset.refresh;
+    return raw ? Math.max(2, Number(raw) || 0) * 1000 : 0;
   };
-  tick();
+  let timer;
+  let due = Infinity;
+  const arm = () => {
+    clearTimeout(timer);
+    const ms = interval();
+    due = ms ? Date.now() + ms : Infinity;
+    if (!ms) return;
+    timer = setTimeout(async () => {
+      due = Infinity;
+      if (document.visibilityState === 'visible') await refreshLive();
+      arm();
+    }, ms);
+  };
+  document.addEventListener('console:refreshed', () => {
+    const ms = interval();
+    if (ms && Date.now() + ms < due) arm();
+  });
+  arm();
 }
 
 // ---- events tail -----------------------------------------------------------------------
