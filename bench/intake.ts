@@ -5,7 +5,8 @@
 // code, every pooled connection opened with its statements prepared), not its first
 // second. Every figure, the server's included, covers the measured run only.
 // BENCH_LOG=info: the server writes its one line per request to stdout, as deployed
-// (default: no log lines); BENCH_POOL_SIZE: its pool (default 20).
+// (default: no log lines); BENCH_POOL_SIZE: its pool (default 20); BENCH_NODE_ARGS: node
+// options for the server (e.g. "--max-semi-space-size=4", to weigh a heap setting).
 import { fork } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,7 +17,13 @@ import { percentile } from './db.ts';
 const [seconds = 10, connections = 50, warmUpSeconds = 3] = process.argv.slice(2).map(Number);
 const token = 'bench-token-0123456789abcdefgh';
 const child = fork(path.join(path.dirname(fileURLToPath(import.meta.url)), 'intakeServer.ts'), [token], {
-  execArgv: ['--import', 'tsx', '--conditions=@opsloop/source', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=.data/prof'] : [])],
+  execArgv: [
+    '--import',
+    'tsx',
+    '--conditions=@opsloop/source',
+    ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+    ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=.data/prof'] : []),
+  ],
   stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
 });
 const base = await new Promise<string>((resolve, reject) => {
