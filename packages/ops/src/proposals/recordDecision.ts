@@ -121,6 +121,8 @@ async function decisionStatement(
   if (missionId) {
     events.push({ ...base, source: 'missions', kind: 'mission:created', missionId, payload: { title: p.title, steps: p.steps.map((s) => s.kind) } });
   }
+  // A mission's steps are all written here, with its created_at: the daily summary counts
+  // the day's steps through the day's missions on that account.
   const steps = missionId
     ? p.steps.map((step, position) => ({
         position,
