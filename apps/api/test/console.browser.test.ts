@@ -195,6 +195,22 @@ describe.skipIf(!chromiumPath)('operator console in Chromium', () => {
     await context.close();
   }, 180_000);
 
+  it('the overview keeps up while events arrive faster than its refresh can wait for a quiet moment', async () => {
+    const { page, context } = await login(API_TOKEN);
+    const stat = async (label: string) => Number(await page.locator('#today .stat', { hasText: label }).locator('.value').textContent());
+    const before = await stat('Events');
+    // A proposal every ~50 ms, each with its events, until the page shows more of them:
+    // it must refresh while they keep coming, not once they stop.
+    let sent = 0;
+    for (const until = Date.now() + 8000; Date.now() < until && (await stat('Events')) === before; sent++) {
+      await app.api.post('/api/ops/proposal', { title: `busy ${sent}`, skill: 'ops_internal', steps: [{ kind: 'ops.noop', params: {} }] });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(await stat('Events')).toBeGreaterThan(before);
+    process.stderr.write(`console: overview refreshed after ${sent} proposals arriving ~50 ms apart\n`);
+    await context.close();
+  }, 60_000);
+
   it('a viewer sees everything and can change nothing: controls disabled, the server answers 403', async () => {
     await app.api.put('/api/ops/policy/x_autopost', { value: { enabled: true } });
     const pending = await app.api.post('/api/ops/proposal', xPost('viewer sees this'));

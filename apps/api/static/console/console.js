@@ -107,9 +107,14 @@ export async function refreshLive() {
     }
   }
 }
+// At most one refresh waiting: each event pushing it back would, while events keep coming
+// faster than `ms`, never let it happen.
 function scheduleRefresh(ms = 250) {
-  clearTimeout(refreshTimer);
-  refreshTimer = setTimeout(refreshLive, ms);
+  if (refreshTimer !== undefined) return;
+  refreshTimer = setTimeout(() => {
+    refreshTimer = undefined;
+    void refreshLive();
+  }, ms);
 }
 
 // ---- event stream ----------------------------------------------------------------------
