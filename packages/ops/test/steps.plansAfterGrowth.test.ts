@@ -3,6 +3,7 @@ import { FakeClock } from '@opsloop/core';
 import { claimSteps, completeSteps, createProposal } from './helpers.ts';
 import { createTestDatabase, type TestDatabase } from '../../../test/db.ts';
 import { createOps } from '../../../test/app.ts';
+import { insertHistory } from '../../../test/history.ts';
 
 /**
  * The hot paths run as named prepared statements, and each connection keeps the generic
@@ -90,26 +91,7 @@ it('intake (with a daily quota), claim and completion plans made on empty tables
      SELECT id, 0, 'ops.backlog', 'ops_internal', 'queued', trace_id FROM m`,
     [BACKLOG],
   );
-  await db.pool.query(
-    `WITH p AS (
-       INSERT INTO ops_proposals (source, skill, title, steps, status, created_at)
-       SELECT 'api', 'ops_internal', 'history ' || g, '[]', 'approved', now() - make_interval(mins => g) FROM generate_series(1, $1::int) g
-       RETURNING id, trace_id, created_at
-     ), m AS (
-       INSERT INTO ops_missions (proposal_id, title, skill, status, trace_id, created_at)
-       SELECT id, 'history', 'ops_internal', 'succeeded', trace_id, created_at FROM p RETURNING id, trace_id, created_at
-     ), s AS (
-       INSERT INTO ops_mission_steps (mission_id, position, kind, skill, status, trace_id, created_at)
-       SELECT id, pos, 'ops.noop', 'ops_internal', 'succeeded', trace_id, created_at FROM m, generate_series(0, 1) pos
-       RETURNING id, mission_id, kind, trace_id, created_at
-     ), r AS (
-       INSERT INTO ops_step_runs (step_id, mission_id, attempt, kind, worker_id, lease_token, started_at, finished_at, outcome)
-       SELECT id, mission_id, 1, kind, 'history', gen_random_uuid(), created_at, created_at, 'succeeded' FROM s
-     )
-     INSERT INTO ops_events (kind, source, mission_id, step_id, trace_id, created_at)
-     SELECT 'step:succeeded', 'workers', mission_id, id, trace_id, created_at FROM s`,
-    [HISTORY],
-  );
+  await insertHistory(db.pool, { missions: HISTORY, before: 'now' });
 
   const before = await scans();
   await cycle(10);

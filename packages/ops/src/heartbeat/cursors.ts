@@ -26,11 +26,11 @@ export interface CursorEvent {
   trace_id: string | null;
 }
 
-/** The next batch of events after the cursor: bounded work, whatever the table's size. */
+/** The next batch of events after the cursor: bounded work, whatever the table's size or statistics. */
 export function eventsAfter(db: DbClient, after: bigint, limit: number): Promise<CursorEvent[]> {
   return db.$queryRaw<CursorEvent[]>`
-    SELECT id, kind, source, skill, tags, payload, created_at, mission_id, trace_id FROM ops_events
-    WHERE id > ${after}::bigint ORDER BY id LIMIT ${limit}`;
+    SELECT id, kind, source, skill, tags, payload, created_at, mission_id, trace_id
+    FROM opsloop_events_after(${after}::bigint, ${limit}::int) ORDER BY id`;
 }
 
 /** `mission:failed` matches `mission:failed`, `mission:*` and `*`. */

@@ -87,7 +87,7 @@ export function createEventHorizon(o: EventHorizonOptions): EventHorizon {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
       const { rows } = await client.query<{ xmin: string; ids: string[] | null; top: string | null }>(
         `SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin,
-                (SELECT array_agg(id ORDER BY id) FROM (SELECT id FROM ops_events WHERE id > $1 ORDER BY id LIMIT $2) t)::text[] AS ids,
+                (SELECT array_agg(id ORDER BY id) FROM opsloop_events_after($1, $2))::text[] AS ids,
                 (SELECT max(id) FROM ops_events)::text AS top`,
         [horizon === undefined ? '0' : horizon.toString(), horizon === undefined ? 0 : batch],
       );

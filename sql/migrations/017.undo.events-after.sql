@@ -1,0 +1,3 @@
+BEGIN;
+DROP FUNCTION IF EXISTS opsloop_events_after(bigint, integer);
+COMMIT;
