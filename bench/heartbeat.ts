@@ -30,15 +30,15 @@ for (const size of sizes) {
   await db.pool.query('ANALYZE ops_events');
   const loadSeconds = (performance.now() - t0) / 1000;
 
-  // 200 rules: every kind has rules; a third filter on payload values. Thresholds are
-  // high, so every candidate's window is counted but none fires.
+  // 200 rules: every kind has rules; a third filter on payload values. Thresholds are the
+  // highest a rule may have (1,000,000), so every candidate's window is counted but none fires.
   await db.pool.query(`DELETE FROM ops_trigger_rules`);
   await db.pool.query(
     `INSERT INTO ops_trigger_rules (name, event_kind, condition, cooldown_minutes, proposal_template)
      SELECT 'bench-' || i, 'bench:k' || (i % ${KINDS}),
-            CASE WHEN i % 3 = 0 THEN jsonb_build_object('count_at_least', 1000000000, 'window_minutes', 60,
+            CASE WHEN i % 3 = 0 THEN jsonb_build_object('count_at_least', 1000000, 'window_minutes', 60,
                    'where', jsonb_build_array(jsonb_build_object('path', 'score', 'op', 'gte', 'value', 50)))
-                 ELSE jsonb_build_object('count_at_least', 1000000000, 'window_minutes', 60) END,
+                 ELSE jsonb_build_object('count_at_least', 1000000, 'window_minutes', 60) END,
             60, '{"title": "bench", "skill": "ops_internal", "steps": [{"kind": "ops.noop", "params": {}}]}'
      FROM generate_series(1, $1) i`,
     [ruleCount],
@@ -51,6 +51,9 @@ for (const size of sizes) {
   const seconds = (performance.now() - started) / 1000;
   if (outcome.status !== 'completed') throw new Error('heartbeat did not run');
   const triggers = outcome.phases.find((p) => p.name === 'evaluateTriggers')!;
+  // A rule the heartbeat refuses is not evaluated: the figures would measure nothing.
+  const refused = (triggers.result as { errors?: unknown[] } | undefined)?.errors ?? [];
+  if (refused.length) throw new Error(`${refused.length} rules refused: ${JSON.stringify(refused[0])}`);
   results.push({
     events: size,
     rules: ruleCount,
