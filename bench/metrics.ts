@@ -42,6 +42,8 @@ const scrape = async () => {
   const s = performance.now();
   const res = await fetch(url);
   const text = await res.text();
+  // A failed scrape is fast and would pass for a figure.
+  if (!res.ok || !text.includes('opsloop_')) throw new Error(`scrape answered ${res.status}`);
   return { ms: performance.now() - s, bytes: text.length };
 };
 const cold = await scrape();
