@@ -5,12 +5,11 @@ import { API_TOKEN, HEARTBEAT_TOKEN, startTestApp, type TestApp } from '../../..
 import { insertHistory } from '../../../test/history.ts';
 
 /**
- * What runs over and over for as long as the service does — the heartbeat, the console
- * overview's reads (the daily summary among them, on every refresh), the event stream's
- * polls, a metrics scrape —
- * must read today's rows through indexes, not scan the history: proposals, missions and
- * steps are never pruned. Every pooled connection flushes its scan counters before they are
- * read, so they are complete; autovacuum is off on the tables and nothing is analyzed. Counters, not
+ * What runs over and over for as long as the service does (the heartbeat, the reads of
+ * the console's live pages, the event stream's polls, a metrics scrape) must read today's
+ * rows through indexes, not scan the history: proposals, missions and steps are never
+ * pruned. Every pooled connection flushes its scan counters before they are read, so they
+ * are complete; autovacuum is off on the tables and nothing is analyzed. Counters, not
  * timings.
  */
 const TABLES = ['ops_proposals', 'ops_missions', 'ops_mission_steps', 'ops_step_runs', 'ops_events'];
