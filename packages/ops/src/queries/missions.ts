@@ -1,5 +1,6 @@
-import { Prisma, type DbClient } from '@opsloop/db';
+import type { DbClient, Prisma } from '@opsloop/db';
 import { afterCursor, toPage, type Page } from './pagination.ts';
+import { rawColumns } from './rawColumns.ts';
 
 const stepSelect = {
   id: true,
@@ -35,8 +36,7 @@ const missionSelect = {
 } as const;
 
 type StepView = Prisma.OpsMissionStepGetPayload<{ select: typeof stepSelect }>;
-const snake = (name: string) => name.replaceAll(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-const STEP_COLUMNS = Prisma.raw(Object.keys(stepSelect).map((k) => `s.${snake(k)} AS "${k}"`).join(', '));
+const STEP_COLUMNS = rawColumns(stepSelect, 's');
 
 /**
  * The steps of these missions, each mission's in order. Read per mission through the
