@@ -16,7 +16,7 @@ describe('deploy files', () => {
   it('railway.json builds, prunes dev dependencies and starts plain node on the compiled entry, with its heap ceiling', () => {
     expect(railway.build.buildCommand).toBe('npm ci && npm run build && npm prune --omit=dev');
     // No shell: the same command runs in exec form or in a shell, and SIGTERM reaches node.
-    expect(railway.deploy.startCommand).toBe('node --max-old-space-size=384 --enable-source-maps apps/api/dist/main.js');
+    expect(railway.deploy.startCommand).toBe('node --max-old-space-size=384 --expose-gc --enable-source-maps apps/api/dist/main.js');
     expect(rootPackage.scripts.start).toContain(`exec ${railway.deploy.startCommand}`);
     expect(railway.deploy.healthcheckPath).toBe('/ready');
     expect(railway.deploy.drainingSeconds).toBeGreaterThanOrEqual(defaultGraceSeconds + WATCHDOG_MARGIN_SECONDS);

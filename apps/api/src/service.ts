@@ -26,6 +26,7 @@ import {
 import { backupStatus, databaseReadiness, destinationFromConfig, runBackup, type BackupDeps } from '@opsloop/backup';
 import { assertPinnedBaseUrl, moltbookWorkload } from '@opsloop/moltbook';
 import { createApp } from './app.ts';
+import { releaseStartupMemory } from './releaseStartupMemory.ts';
 import { buildScheduler, loadSchedule } from './schedule.ts';
 import { resolveTokens } from './tokens.ts';
 
@@ -175,6 +176,7 @@ export async function startService(config: Config, logger: Logger, overrides: { 
   const approvals = config.SLACK_WEBHOOK_URL
     ? startApprovalNotifier({ ...ops, logger: logger.child({ component: 'slack-approvals' }), sink: slackMessageSink(config.SLACK_WEBHOOK_URL) }, horizon)
     : undefined;
+  releaseStartupMemory();
   phase = 'ready';
   logger.info({ port }, 'opsloop API listening');
 
